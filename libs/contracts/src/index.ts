@@ -1,1 +1,4 @@
-export {};
+export * from './names';
+export * from './spec';
+export * from './dto';
+export * from './errors';
