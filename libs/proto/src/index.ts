@@ -1,1 +1,1 @@
-export {};
+export * from './gen/oja/v1/agent';
