@@ -1,0 +1,83 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import forge from 'node-forge';
+import {
+  InvalidCsrError,
+  certificateFingerprint,
+  certificateKeyFingerprint,
+  createCa,
+  csrKeyFingerprint,
+  isIssuedBy,
+  issueServerCertificate,
+  nodeIdFromCertificate,
+  signNodeCsr,
+} from './certificates';
+
+function csrFor(name: string): { csrPem: string; keyPem: string } {
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = keys.publicKey;
+  csr.setSubject([{ name: 'commonName', value: name }]);
+  csr.sign(keys.privateKey, forge.md.sha256.create());
+  return { csrPem: forge.pki.certificationRequestToPem(csr), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+describe('cluster CA certificates', () => {
+  const now = new Date('2026-11-23T12:00:00Z');
+  const ca = createCa(now);
+  const otherCa = createCa(now);
+
+  it('makes a ten-year self-signed CA', () => {
+    const x = new X509Certificate(ca.certPem);
+    expect(x.ca).toBe(true);
+    expect(x.verify(x.publicKey)).toBe(true);
+    expect(new Date(x.validTo).getUTCFullYear()).toBe(2036);
+  });
+
+  it('signs a node CSR with CN = node name, SAN oja://node/<id>, clientAuth, one year', () => {
+    const { csrPem } = csrFor('whatever-the-csr-says');
+    const pem = signNodeCsr(ca, csrPem, 'node-a', 'b3c1f4e2-0000-4000-8000-000000000001', now);
+    const x = new X509Certificate(pem);
+    expect(x.subject).toBe('CN=node-a');
+    expect(x.subjectAltName).toBe('URI:oja://node/b3c1f4e2-0000-4000-8000-000000000001');
+    expect(x.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    expect(x.ca).toBe(false);
+    expect(x.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+    expect(new Date(x.validTo).getUTCFullYear()).toBe(2027);
+    expect(nodeIdFromCertificate(pem)).toBe('b3c1f4e2-0000-4000-8000-000000000001');
+    expect(nodeIdFromCertificate(x.raw)).toBe('b3c1f4e2-0000-4000-8000-000000000001');
+    expect(isIssuedBy(pem, ca.certPem)).toBe(true);
+    expect(isIssuedBy(pem, otherCa.certPem)).toBe(false);
+  });
+
+  it('fingerprints the key the same way from the CSR and the certificate', () => {
+    const { csrPem } = csrFor('n');
+    const pem = signNodeCsr(ca, csrPem, 'n', 'id', now);
+    expect(certificateKeyFingerprint(pem)).toBe(csrKeyFingerprint(csrPem));
+    expect(certificateKeyFingerprint(new X509Certificate(pem).raw)).toBe(csrKeyFingerprint(csrPem));
+    expect(csrKeyFingerprint(csrFor('n').csrPem)).not.toBe(csrKeyFingerprint(csrPem));
+  });
+
+  it('fingerprints the CA as sha256 of its DER', () => {
+    expect(certificateFingerprint(ca.certPem)).toBe(createHash('sha256').update(new X509Certificate(ca.certPem).raw).digest('hex'));
+  });
+
+  it('issues the server certificate for oja-control-plane, serverAuth', () => {
+    const server = issueServerCertificate(ca, now);
+    const x = new X509Certificate(server.certPem);
+    expect(x.subject).toBe('CN=oja-control-plane');
+    expect(x.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(x.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+    expect(nodeIdFromCertificate(server.certPem)).toBeNull();
+  });
+
+  it('refuses a CSR that is not PEM or whose signature does not verify', () => {
+    expect(() => signNodeCsr(ca, 'garbage', 'n', 'id', now)).toThrow(InvalidCsrError);
+    // Claims one key but is signed with another: proof of possession fails.
+    const [claimed, signer] = [forge.pki.rsa.generateKeyPair({ bits: 1024 }), forge.pki.rsa.generateKeyPair({ bits: 1024 })];
+    const forged = forge.pki.createCertificationRequest();
+    forged.publicKey = claimed.publicKey;
+    forged.setSubject([{ name: 'commonName', value: 'n' }]);
+    forged.sign(signer.privateKey, forge.md.sha256.create());
+    expect(() => signNodeCsr(ca, forge.pki.certificationRequestToPem(forged), 'n', 'id', now)).toThrow(InvalidCsrError);
+  });
+});
