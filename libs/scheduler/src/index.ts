@@ -1,1 +1,4 @@
-export {};
+export * from './types';
+export * from './feasibility';
+export * from './rank';
+export * from './place';

@@ -1,3 +1,5 @@
+import type { InstanceState, IntOrPercent, RolloutPhase } from '@oja/contracts';
+
 /**
  * Inputs and outputs of pure placement. No I/O: the control plane loads these from Postgres,
  * calls the scheduler, and persists what it returns.
@@ -52,4 +54,71 @@ export interface Unplaced {
 export interface PlacementResult {
   placements: Placement[];
   unplaced: Unplaced[];
+}
+
+/** Why a node cannot take a deployment's instances right now (reconcile input, like Nomad's TaintedNodes). */
+export type TaintReason =
+  /** The node stopped heartbeating: its instances are lost and replaced elsewhere. */
+  | 'down'
+  /** An operator drains it: its instances move away without downtime. */
+  | 'draining'
+  /** It is now dedicated to another tenant: this tenant's instances move away without downtime. */
+  | 'ineligible';
+
+/** Node id → why it is tainted. Nodes not listed are healthy for this deployment. */
+export type TaintedNodes = Readonly<Record<string, TaintReason>>;
+
+export interface UpdateStrategy {
+  /** An absolute count or a percentage ("25%") of the replicas, as in Kubernetes. */
+  maxSurge: IntOrPercent;
+  maxUnavailable: IntOrPercent;
+  /** An instance counts as available once it has been ready this long. */
+  minReadySeconds: number;
+  /** No progress for this long → the rollout is failed. */
+  progressDeadlineSeconds: number;
+}
+
+/** What an evaluation reports and the next one reads back (saved with the deployment). */
+export interface RolloutStatus {
+  /** The revision this status describes; a different current revision means a new rollout began. */
+  revision: number;
+  phase: RolloutPhase;
+  /** Instances of the current revision on usable nodes (desired running). */
+  updated: number;
+  /** Of those, ready (healthy, or running when the revision has no probe). */
+  ready: number;
+  /** Instances of any revision ready for at least minReadySeconds. */
+  available: number;
+  /** Instances still to be replaced: an older revision, or on a draining / ineligible node. */
+  outdated: number;
+  /** When the rollout last made progress (or began); measured against progressDeadlineSeconds. */
+  progressAt: Date;
+  reason: string;
+}
+
+export interface SchedulerDeployment {
+  id: string;
+  replicas: number;
+  currentRevision: number;
+  update: UpdateStrategy;
+  paused: boolean;
+  /** The status the previous evaluation saved; null before the first one. */
+  status: RolloutStatus | null;
+}
+
+export type DesiredInstanceState = 'running' | 'stopped';
+
+export interface SchedulerInstance {
+  id: string;
+  revision: number;
+  /** null while it waits for a node. */
+  nodeId: string | null;
+  desired: DesiredInstanceState;
+  observed: InstanceState;
+  /** Whether its revision's spec has a health probe: ready then means healthy, not merely running. */
+  hasHealthCheck: boolean;
+  /** Since when it has been ready, as the control plane recorded it; null while not ready. */
+  readySince: Date | null;
+  /** For "stop the newest first". */
+  createdAt: Date;
 }
