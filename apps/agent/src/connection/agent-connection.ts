@@ -1,0 +1,204 @@
+import { status, type ChannelCredentials } from '@grpc/grpc-js';
+import { AgentGatewayClient, type AgentMessage, type ControlMessage, type DesiredState, type Peer, type Register } from '@oja/proto';
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { InstanceStatusReport } from '../reconcile/types';
+import { Backoff } from './backoff';
+import { CONTROL_PLANE_CN } from './credentials';
+import { ControlStream, type StreamOutcome } from './control-stream';
+import { LogRelay } from './log-relay';
+import { fromProtoDesiredInstance, toProtoInstanceStatus } from './mapping';
+import type { ReconcilerPort, StreamInstanceLogs } from './ports';
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
+
+/** What the node knows about the cluster from its last Registered / Peers (the overlay uses it). */
+export interface ClusterView {
+  nodeId: string;
+  overlaySubnet: string;
+  overlayCidr: string;
+  peers: Peer[];
+}
+
+/** Everything Register carries except the instances, which are read from the reconciler at each (re)connect. */
+export type Registration = Omit<Register, 'instances'>;
+
+export interface AgentConnectionOptions {
+  address: string;
+  credentials: ChannelCredentials;
+  reconciler: ReconcilerPort;
+  streamLogs: StreamInstanceLogs;
+  /** Read at every (re)connect so a changed WireGuard key or address is sent. */
+  registration: () => Registration | Promise<Registration>;
+  log: Logger;
+  /** The Docker network instances attach to (the overlay), once the node has one. */
+  network?: () => string | undefined;
+  backoff?: Backoff;
+  clock?: () => Date;
+}
+
+const RUNNING_STATES = new Set(['starting', 'running', 'healthy', 'unhealthy']);
+
+/**
+ * The agent's side of AgentGateway.Connect: holds one stream at a time and re-opens it with backoff whenever it drops,
+ * re-registering each time (the control plane then re-sends the full desired set, so nothing is lost meanwhile).
+ * Containers are never touched by connection trouble; only DesiredState changes them.
+ *
+ * Events: 'registered' (ClusterView), 'peers' (Peer[]), 'drain' (reason), 'disconnected' (StreamOutcome).
+ */
+export class AgentConnection extends EventEmitter {
+  private readonly client: AgentGatewayClient;
+  private readonly backoff: Backoff;
+  private readonly clock: () => Date;
+  private readonly stopping = new AbortController();
+  private current: ControlStream | undefined;
+  /** Statuses reported while Register is being assembled; flushed right after it. */
+  private held: AgentMessage[] | undefined;
+  private observedGeneration = 0;
+  private applying: Promise<void> = Promise.resolve();
+  private loop: Promise<void> | undefined;
+  cluster: ClusterView | undefined;
+
+  constructor(private readonly options: AgentConnectionOptions) {
+    super();
+    this.client = new AgentGatewayClient(options.address, options.credentials, {
+      // Control planes are reached by IP: SNI and the identity check use the certificate's name instead.
+      'grpc.ssl_target_name_override': CONTROL_PLANE_CN,
+      // Notice a silently dead peer (pulled cable, partition) instead of waiting on TCP.
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    });
+    this.backoff = options.backoff ?? new Backoff();
+    this.clock = options.clock ?? (() => new Date());
+    options.reconciler.onStatus((report) => this.forwardStatus(report));
+  }
+
+  get connected(): boolean {
+    return this.current?.isOpen ?? false;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Closes the stream and stops reconnecting; containers keep running. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.current?.close();
+    await this.loop;
+    this.client.close();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      const { outcome, registered } = await this.session();
+      if (this.stopping.signal.aborted) return;
+      if (registered) this.backoff.reset();
+      const delayMs = this.backoff.next();
+      this.emit('disconnected', outcome);
+      const level = outcome.code === status.UNAUTHENTICATED || outcome.code === status.PERMISSION_DENIED ? 'error' : 'warn';
+      this.options.log[level]({ code: status[outcome.code] ?? outcome.code, details: outcome.details, retryInMs: delayMs }, 'control plane stream closed; reconnecting');
+      await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    }
+  }
+
+  /** One stream from open to close. */
+  private async session(): Promise<{ outcome: StreamOutcome; registered: boolean }> {
+    let registered = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const stream = new ControlStream(this.client.connect(), (message) => {
+      if (message.kind?.$case === 'registered') {
+        registered = true;
+        const interval = message.kind.value.heartbeatIntervalSeconds * 1000 || DEFAULT_HEARTBEAT_INTERVAL_MS;
+        clearInterval(heartbeat);
+        heartbeat = setInterval(() => void this.sendHeartbeat(stream), interval);
+      }
+      this.handle(message, stream, relay);
+    });
+    const relay = new LogRelay(this.options.streamLogs, (m) => stream.sendWhenWritable(m), this.options.log);
+    this.current = stream;
+    try {
+      await this.register(stream);
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, 'could not assemble Register');
+      await stream.close();
+    }
+    const outcome = await stream.closed;
+    clearInterval(heartbeat);
+    relay.abortAll();
+    if (this.current === stream) this.current = undefined;
+    return { outcome, registered };
+  }
+
+  private async register(stream: ControlStream): Promise<void> {
+    this.held = [];
+    try {
+      const [registration, observed] = await Promise.all([this.options.registration(), this.options.reconciler.observed()]);
+      const at = this.clock();
+      stream.send({ kind: { $case: 'register', value: { ...registration, instances: observed.map((r) => toProtoInstanceStatus(r, at)) } } });
+      for (const message of this.held) stream.send(message);
+    } finally {
+      this.held = undefined;
+    }
+  }
+
+  private handle(message: ControlMessage, stream: ControlStream, relay: LogRelay): void {
+    const kind = message.kind;
+    switch (kind?.$case) {
+      case 'registered': {
+        const { nodeId, overlaySubnet, overlayCidr, peers } = kind.value;
+        this.cluster = { nodeId, overlaySubnet, overlayCidr, peers };
+        this.options.log.info({ nodeId, overlaySubnet, peers: peers.length }, 'registered with the control plane');
+        this.emit('registered', this.cluster);
+        return;
+      }
+      case 'desiredState':
+        return this.applyDesiredState(kind.value, stream);
+      case 'peers':
+        if (this.cluster) this.cluster = { ...this.cluster, peers: kind.value.peers };
+        this.emit('peers', kind.value.peers);
+        return;
+      case 'logRequest':
+        return relay.start(kind.value);
+      case 'logCancel':
+        return relay.cancel(kind.value.requestId);
+      case 'drain':
+        this.options.log.info({ reason: kind.value.reason }, 'control plane asks this node to drain');
+        this.emit('drain', kind.value.reason);
+        return;
+      case undefined:
+        return;
+    }
+  }
+
+  /** Desired states are applied one after another, in arrival order; each is acknowledged once handed over. */
+  private applyDesiredState(desired: DesiredState, stream: ControlStream): void {
+    const network = this.options.network?.();
+    const instances = desired.instances.map((i) => fromProtoDesiredInstance(i, network));
+    const generation = desired.generation;
+    this.applying = this.applying
+      .then(async () => {
+        await this.options.reconciler.apply(generation, instances);
+        this.observedGeneration = Math.max(this.observedGeneration, generation);
+        stream.send({ kind: { $case: 'desiredStateAck', value: { generation } } });
+      })
+      .catch((err: Error) => this.options.log.error({ generation, err: err.message }, 'applying the desired state failed'));
+  }
+
+  private forwardStatus(report: InstanceStatusReport): void {
+    const message: AgentMessage = { kind: { $case: 'instanceStatus', value: toProtoInstanceStatus(report, this.clock()) } };
+    if (this.held) this.held.push(message);
+    else this.current?.send(message);
+  }
+
+  private async sendHeartbeat(stream: ControlStream): Promise<void> {
+    try {
+      const observed = await this.options.reconciler.observed();
+      const runningContainers = observed.filter((r) => RUNNING_STATES.has(r.state)).length;
+      stream.send({ kind: { $case: 'heartbeat', value: { observedGeneration: this.observedGeneration, runningContainers } } });
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'heartbeat skipped');
+    }
+  }
+}

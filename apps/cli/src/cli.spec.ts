@@ -1,0 +1,281 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { DeploymentView } from '@oja/contracts';
+import type { Io } from './context';
+import { run } from './main';
+
+/** The CLI against a scripted HTTP server on 127.0.0.1: what it sends, prints and exits with. */
+
+interface Recorded {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: unknown;
+}
+type Handler = (req: Recorded) => { status: number; body?: unknown; type?: string; raw?: string };
+
+let server: Server;
+let baseUrl: string;
+let handler: Handler;
+let requests: Recorded[];
+let dir: string;
+
+beforeAll(async () => {
+  server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const recorded = { method: req.method!, url: req.url!, authorization: req.headers.authorization, body: text ? JSON.parse(text) : undefined };
+    requests.push(recorded);
+    const answer = handler(recorded);
+    res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
+    res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(async () => {
+  requests = [];
+  handler = () => ({ status: 500, body: { title: 'unexpected request' } });
+  dir = await mkdtemp(join(tmpdir(), 'oja-cli-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function oja(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    stdin: Readable.from([Buffer.from(opts.stdin ?? '')]),
+    env: { OJA_CONFIG: join(dir, 'config.json'), OJA_SERVER: baseUrl, OJA_TOKEN: 'tok', ...opts.env },
+    now: () => new Date(),
+    sleep: () => Promise.resolve(),
+  };
+  const code = await run(args, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+function problem(status: number, detail: string, errors?: { path: string; message: string }[]) {
+  return { status, type: 'about:blank', body: { type: 'about:blank', title: 'error', status, detail, errors }, raw: undefined };
+}
+
+function view(revision: number, phase: DeploymentView['status']['phase'] = 'complete', replicas = 2): DeploymentView {
+  return {
+    name: 'web',
+    spec: { name: 'web', image: 'oja/busybox:1', replicas } as DeploymentView['spec'],
+    revision,
+    replicas,
+    paused: false,
+    generation: revision,
+    status: { phase, desired: replicas, updated: replicas, ready: replicas, available: replicas, conditions: [] },
+    createdAt: '',
+    updatedAt: '',
+  };
+}
+
+describe('errors', () => {
+  it('reports an unreachable server with the address and the cause', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const r = await oja(['get', 'deployments', '--server', `http://127.0.0.1:${port}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe(`error: cannot reach the control plane at http://127.0.0.1:${port}: ECONNREFUSED`);
+  });
+
+  it("prints a 4xx problem's detail and its field errors, exit ≠ 0", async () => {
+    handler = () => problem(422, 'invalid request', [{ path: 'replicas', message: 'must be at most 10' }]);
+    const r = await oja(['scale', 'web', '--replicas', '99']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: invalid request (replicas: must be at most 10)');
+  });
+
+  it("prints the server's 404 message", async () => {
+    handler = () => problem(404, 'deployment "nope" not found');
+    const r = await oja(['get', 'deployment', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: deployment "nope" not found');
+  });
+
+  it('explains a 401 and sends the bearer token', async () => {
+    handler = () => problem(401, 'invalid token');
+    const r = await oja(['get', 'deployments']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: invalid token \(the token was refused; run "oja login" again\)$/);
+    expect(requests[0].authorization).toBe('Bearer tok');
+  });
+
+  it('describes a 5xx that is not a problem document', async () => {
+    handler = () => ({ status: 502, raw: 'Bad Gateway', type: 'text/plain' });
+    const r = await oja(['get', 'nodes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: 502 Bad Gateway: Bad Gateway$/);
+  });
+
+  it('rejects an invalid spec before sending anything', async () => {
+    const r = await oja(['apply', '-f', '-'], { stdin: 'name: web\nimage: oja/busybox:1\nreplicas: -3\n' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: invalid spec in stdin: replicas: must not be negative');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('rejects an unknown -o format and a bad --replicas with usage errors', async () => {
+    expect((await oja(['get', 'deployments', '-o', 'xml'])).code).not.toBe(0);
+    const r = await oja(['scale', 'web', '--replicas', 'many']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/"many" is not a non-negative integer/);
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('login', () => {
+  it('verifies the token and writes the config with mode 0600', async () => {
+    handler = () => ({ status: 200, body: { items: [] } });
+    const r = await oja(['login', '--server', `${baseUrl}/`, '--token', 'secret'], { env: { OJA_SERVER: '', OJA_TOKEN: '' } });
+    expect(r.code).toBe(0);
+    expect(requests[0]).toMatchObject({ method: 'GET', url: '/v1/deployments', authorization: 'Bearer secret' });
+    const path = join(dir, 'config.json');
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ server: baseUrl, token: 'secret' });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+
+    // later commands use the stored server and token
+    requests = [];
+    expect((await oja(['get', 'deployments'], { env: { OJA_SERVER: '', OJA_TOKEN: '' } })).code).toBe(0);
+    expect(requests[0].authorization).toBe('Bearer secret');
+  });
+
+  it('accepts an admin token (403 on tenant routes) but refuses a 401 and writes nothing', async () => {
+    handler = () => problem(403, 'admin token on a tenant route');
+    expect((await oja(['login', '--server', baseUrl, '--token', 'admin'])).code).toBe(0);
+    await rm(join(dir, 'config.json'));
+    handler = () => problem(401, 'invalid token');
+    const r = await oja(['login', '--server', baseUrl, '--token', 'bad']);
+    expect(r.code).toBe(1);
+    await expect(stat(join(dir, 'config.json'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('apply', () => {
+  const spec = 'name: web\nimage: oja/busybox:1\nreplicas: 2\n';
+
+  it('creates, then reports configured and unchanged', async () => {
+    let current: DeploymentView | undefined;
+    handler = (req) => {
+      if (req.method === 'GET') return current ? { status: 200, body: current } : problem(404, 'not found');
+      const body = req.body as { replicas: number; image: string };
+      const changed = !current || current.spec.image !== body.image;
+      current = view(changed ? (current?.revision ?? 0) + 1 : current!.revision, 'progressing', body.replicas);
+      current.spec.image = body.image;
+      return { status: 200, body: current };
+    };
+    let r = await oja(['apply', '-f', '-'], { stdin: spec });
+    expect(r).toMatchObject({ code: 0, stdout: 'deployment web created (revision 1)' });
+    expect(requests[1]).toMatchObject({ method: 'PUT', url: '/v1/deployments/web', body: { name: 'web', image: 'oja/busybox:1', replicas: 2 } });
+    r = await oja(['apply', '-f', '-'], { stdin: spec });
+    expect(r.stdout).toBe('deployment web unchanged');
+    r = await oja(['apply', '-f', '-'], { stdin: spec.replace('busybox:1', 'busybox:2') });
+    expect(r.stdout).toBe('deployment web configured (revision 2)');
+    r = await oja(['apply', '-f', '-', '-o', 'json'], { stdin: spec.replace('busybox:1', 'busybox:2') });
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'web', revision: 2 });
+  });
+});
+
+describe('rollout status', () => {
+  it('prints progress and exits 0 when complete', async () => {
+    const answers = [view(3, 'progressing'), view(3, 'progressing'), view(3, 'complete')];
+    handler = () => ({ status: 200, body: answers.shift() });
+    const r = await oja(['rollout', 'status', 'web']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'deployment web revision 3: 2/2 updated, 2 ready, 2 available (progressing)',
+      'deployment web revision 3: 2/2 updated, 2 ready, 2 available (complete)',
+      'deployment web successfully rolled out (revision 3)',
+    ]);
+  });
+
+  it('exits 1 with the reason when the rollout failed', async () => {
+    const failed = view(4, 'failed');
+    failed.status.conditions = [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'stuck', lastTransitionAt: '' }];
+    handler = () => ({ status: 200, body: failed });
+    const r = await oja(['rollout', 'status', 'web']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: deployment web rollout failed: ProgressDeadlineExceeded: stuck');
+  });
+
+  it('gives up after --timeout', async () => {
+    handler = () => ({ status: 200, body: view(4, 'progressing') });
+    const r = await oja(['rollout', 'status', 'web', '--timeout', '0s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: timed out after 0s waiting for deployment web to roll out');
+  });
+});
+
+describe('logs', () => {
+  it('streams NDJSON and prints node/instance-short lines with the query it was given', async () => {
+    const entries = [
+      { ts: '2026-11-23T10:00:00Z', instance: 'aaaaaaaa1111', node: 'n1', stream: 'stdout', line: 'hello' },
+      { ts: '2026-11-23T10:00:01Z', instance: 'bbbbbbbb2222', node: 'n2', stream: 'stderr', line: 'world' },
+    ];
+    handler = () => ({ status: 200, type: 'application/x-ndjson', raw: entries.map((e) => JSON.stringify(e)).join('\n') + '\n\n' });
+    const r = await oja(['logs', 'web', '--tail', '5', '--since', '5m', '--timestamps']);
+    expect(r.code).toBe(0);
+    expect(requests[0].url).toBe('/v1/deployments/web/logs?tail=5&since=5m');
+    expect(r.stdout).toBe('2026-11-23T10:00:00Z n1/aaaaaaaa hello\n2026-11-23T10:00:01Z n2/bbbbbbbb world');
+  });
+});
+
+describe('registry add', () => {
+  it('reads the password from stdin and never prints it', async () => {
+    handler = (req) => ({ status: 201, body: { ...(req.body as object), password: undefined, createdAt: 'now' } });
+    const r = await oja(['registry', 'add', 'acme', '--server', 'reg:5000', '--username', 'u', '--password-stdin'], { stdin: 'hunter2\n' });
+    expect(r.code).toBe(0);
+    expect(requests[0].body).toEqual({ name: 'acme', server: 'reg:5000', username: 'u', password: 'hunter2' });
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
+  });
+
+  it('keeps the global --server (before the subcommand) apart from the registry --server', async () => {
+    handler = (req) => ({ status: 201, body: { ...(req.body as object), password: undefined, createdAt: 'now' } });
+    const r = await oja(['--server', baseUrl, '-o', 'json', 'registry', 'add', 'acme', '--server', 'reg:5000', '--username', 'u', '--password-stdin'], {
+      stdin: 'pw',
+      env: { OJA_SERVER: 'http://127.0.0.1:9' },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'acme', server: 'reg:5000' });
+  });
+
+  it('refuses without --password-stdin', async () => {
+    const r = await oja(['registry', 'add', 'acme', '--server', 'reg:5000', '--username', 'u']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--password-stdin/);
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('global options', () => {
+  it('are accepted after the subcommand too, the innermost winning', async () => {
+    handler = () => ({ status: 200, body: { items: [] } });
+    const r = await oja(['-o', 'yaml', 'get', 'nodes', '-o', 'json', '--token', 'inner'], { env: { OJA_SERVER: 'http://127.0.0.1:9' } });
+    expect(r.code).toBe(1); // the env server is unreachable: --server was not given
+    const ok = await oja(['-o', 'yaml', 'get', 'nodes', '-o', 'json', '--token', 'inner', '--server', baseUrl]);
+    expect(JSON.parse(ok.stdout)).toEqual({ items: [] });
+    expect(requests.at(-1)?.authorization).toBe('Bearer inner');
+  });
+});
+
+describe('tenants create', () => {
+  it('sends name, dedicated and quota; prints only the token on stdout', async () => {
+    handler = (req) => ({ status: 201, body: { tenant: { name: (req.body as { name: string }).name }, token: 'oja_tenant_token' } });
+    const r = await oja(['tenants', 'create', 'acme', '--dedicated', '--quota-instances', '10', '--quota-cpu', '1.5']);
+    expect(r.code).toBe(0);
+    expect(requests[0].body).toEqual({ name: 'acme', dedicated: true, quota: { instances: 10, cpu: 1.5 } });
+    expect(r.stdout).toBe('oja_tenant_token');
+  });
+});

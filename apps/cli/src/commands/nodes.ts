@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { confirm, connect, show, type Io } from '../context';
+import { nodesTable } from '../output';
+
+export function registerNodes(program: Command, io: Io): void {
+  const nodes = program.command('nodes').description('list, drain and dedicate nodes (admin)');
+
+  nodes
+    .command('ls')
+    .description('list nodes')
+    .action(async (_opts, cmd: Command) => {
+      const client = await connect(cmd, io);
+      show(cmd, io, await client.listNodes(), (l) => nodesTable(l.items, io.now()));
+    });
+
+  nodes
+    .command('drain')
+    .description('move every instance off a node and keep new ones away')
+    .argument('<name>', 'node name')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const client = await connect(cmd, io);
+      confirm(cmd, io, await client.drainNode(name), `node ${name} draining`);
+    });
+
+  nodes
+    .command('undrain')
+    .description('let a drained node take instances again')
+    .argument('<name>', 'node name')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const client = await connect(cmd, io);
+      confirm(cmd, io, await client.undrainNode(name), `node ${name} ready`);
+    });
+
+  nodes
+    .command('dedicate')
+    .description("reserve a node for one tenant (other tenants' instances move away)")
+    .argument('<name>', 'node name')
+    .requiredOption('--tenant <tenant>', 'tenant name')
+    .action(async (name: string, opts: { tenant: string }, cmd: Command) => {
+      const client = await connect(cmd, io);
+      confirm(cmd, io, await client.dedicateNode(name, opts.tenant), `node ${name} dedicated to tenant ${opts.tenant}`);
+    });
+
+  nodes
+    .command('undedicate')
+    .description('open a dedicated node to every tenant again')
+    .argument('<name>', 'node name')
+    .action(async (name: string, _opts, cmd: Command) => {
+      const client = await connect(cmd, io);
+      confirm(cmd, io, await client.undedicateNode(name), `node ${name} no longer dedicated`);
+    });
+}
