@@ -66,3 +66,11 @@ export function show<T>(cmd: Command, io: Io, value: T, asTable: (value: T) => s
 export function confirm<T>(cmd: Command, io: Io, value: T, message: string): void {
   show(cmd, io, value, () => message);
 }
+
+/** The action of a command on one named resource: call the API, then confirm. */
+export function confirmAction<T>(io: Io, act: (client: ApiClient, name: string) => Promise<T>, message: (name: string) => string) {
+  return async (name: string, _opts: unknown, cmd: Command): Promise<void> => {
+    const client = await connect(cmd, io);
+    confirm(cmd, io, await act(client, name), message(name));
+  };
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { confirm, connect, show, type Io } from '../context';
+import { confirm, confirmAction, connect, show, type Io } from '../context';
 import { nodesTable } from '../output';
 
 export function registerNodes(program: Command, io: Io): void {
@@ -17,19 +17,13 @@ export function registerNodes(program: Command, io: Io): void {
     .command('drain')
     .description('move every instance off a node and keep new ones away')
     .argument('<name>', 'node name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      confirm(cmd, io, await client.drainNode(name), `node ${name} draining`);
-    });
+    .action(confirmAction(io, (client, name) => client.drainNode(name), (name) => `node ${name} draining`));
 
   nodes
     .command('undrain')
     .description('let a drained node take instances again')
     .argument('<name>', 'node name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      confirm(cmd, io, await client.undrainNode(name), `node ${name} ready`);
-    });
+    .action(confirmAction(io, (client, name) => client.undrainNode(name), (name) => `node ${name} ready`));
 
   nodes
     .command('dedicate')
@@ -45,8 +39,5 @@ export function registerNodes(program: Command, io: Io): void {
     .command('undedicate')
     .description('open a dedicated node to every tenant again')
     .argument('<name>', 'node name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      confirm(cmd, io, await client.undedicateNode(name), `node ${name} no longer dedicated`);
-    });
+    .action(confirmAction(io, (client, name) => client.undedicateNode(name), (name) => `node ${name} no longer dedicated`));
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { confirm, connect, show, type Io } from '../context';
+import { confirm, confirmAction, connect, show, type Io } from '../context';
 import { CliError } from '../errors';
 import { registryTable } from '../output';
 import { readAll } from '../spec-file';
@@ -35,9 +35,11 @@ export function registerRegistry(program: Command, io: Io): void {
     .command('rm')
     .description('delete a stored credential')
     .argument('<name>', 'credential name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      await client.removeRegistryCredential(name);
-      confirm(cmd, io, { name, deleted: true }, `registry credential ${name} deleted`);
-    });
+    .action(
+      confirmAction(
+        io,
+        async (client, name) => (await client.removeRegistryCredential(name), { name, deleted: true }),
+        (name) => `registry credential ${name} deleted`,
+      ),
+    );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseCount, parseDuration } from '../args';
-import { confirm, connect, show, type Io } from '../context';
+import { confirm, confirmAction, connect, show, type Io } from '../context';
 import { CliError } from '../errors';
 import { failureReason, revisionsTable, rolloutProgress } from '../output';
 
@@ -60,17 +60,11 @@ export function registerRollout(program: Command, io: Io): void {
     .command('pause')
     .description('pause the rollout of a deployment')
     .argument('<name>', 'deployment name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      confirm(cmd, io, await client.pause(name), `deployment ${name} paused`);
-    });
+    .action(confirmAction(io, (client, name) => client.pause(name), (name) => `deployment ${name} paused`));
 
   rollout
     .command('resume')
     .description('resume a paused rollout')
     .argument('<name>', 'deployment name')
-    .action(async (name: string, _opts, cmd: Command) => {
-      const client = await connect(cmd, io);
-      confirm(cmd, io, await client.resume(name), `deployment ${name} resumed`);
-    });
+    .action(confirmAction(io, (client, name) => client.resume(name), (name) => `deployment ${name} resumed`));
 }
