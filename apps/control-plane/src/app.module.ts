@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ProblemFilter } from './api/problem.filter';
+import { AuthModule } from './auth/auth.module';
+import type { Config } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DbModule } from './db/db.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { QueueModule, type QueueDriver } from './queue/queue.module';
+
+export interface AppOptions {
+  /** "bullmq" (default) or "inline" (evaluations run synchronously; a handler must be registered). */
+  queue?: QueueDriver;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: Config, options: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DbModule,
+        QueueModule.forRoot(options.queue ?? 'bullmq'),
+        MetricsModule,
+        AuthModule,
+        EventsModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { EventView } from '@oja/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { CONFIG, type Config } from '../config/config';
+
+export interface NewEvent {
+  /** Defaults to the deployment's tenant when deploymentId is given; null/absent for node events. */
+  tenantId?: string | null;
+  deploymentId?: string | null;
+  nodeId?: string | null;
+  instanceId?: string | null;
+  /** Dotted type: instance.started, node.down, rollout.step, deployment.created, … */
+  type: string;
+  message: string;
+}
+
+export interface EventQuery {
+  /** Restrict to one tenant; undefined = every event (admin). */
+  tenantId?: string;
+  deployment?: string;
+  node?: string;
+  type?: string;
+  limit: number;
+  before?: string;
+}
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+@Injectable()
+export class EventsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('EventsService');
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /**
+   * Records an event; pass `tx` to make it part of a transaction. Deployment and node names are copied
+   * in (so the event outlives them) and the tenant is taken from the deployment when not given.
+   */
+  async record(event: NewEvent, tx: EntityManager = this.ds.manager): Promise<void> {
+    await tx.query(
+      `INSERT INTO events (tenant_id, deployment_id, deployment_name, node_id, node_name, instance_id, type, message)
+       VALUES (COALESCE($1::uuid, (SELECT tenant_id FROM deployments WHERE id = $2::uuid)),
+               $2::uuid, (SELECT name FROM deployments WHERE id = $2::uuid),
+               $3::uuid, (SELECT name FROM nodes WHERE id = $3::uuid), $4::uuid, $5, $6)`,
+      [event.tenantId ?? null, event.deploymentId ?? null, event.nodeId ?? null, event.instanceId ?? null, event.type, event.message],
+    );
+  }
+
+  /** Newest first, paged with `before` (an event id). */
+  async list(q: EventQuery): Promise<EventView[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (q.tenantId !== undefined) add('tenant_id = ?', q.tenantId);
+    if (q.deployment !== undefined) add('deployment_name = ?', q.deployment);
+    if (q.node !== undefined) add('node_name = ?', q.node);
+    if (q.type !== undefined) add('type = ?', q.type);
+    if (q.before !== undefined) add('id < ?::bigint', q.before);
+    params.push(q.limit);
+    const rows: EventRow[] = await this.ds.query(
+      `SELECT id, type, message, deployment_name, node_name, instance_id, at FROM events
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toEventView);
+  }
+
+  /** Deletes events older than the retention period; returns how many. */
+  async pruneExpired(): Promise<number> {
+    const [, count] = (await this.ds.query(`DELETE FROM events WHERE at < now() - make_interval(days => $1)`, [
+      this.config.eventRetentionDays,
+    ])) as [unknown, number];
+    return count;
+  }
+
+  onModuleInit(): void {
+    const prune = () => this.pruneExpired().catch((err: Error) => this.logger.warn(`event retention failed: ${err.message}`));
+    this.pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
+    void prune();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.pruneTimer);
+  }
+}
+
+interface EventRow {
+  id: string;
+  type: string;
+  message: string;
+  deployment_name: string | null;
+  node_name: string | null;
+  instance_id: string | null;
+  at: Date;
+}
+
+function toEventView(row: EventRow): EventView {
+  return {
+    id: row.id,
+    type: row.type,
+    message: row.message,
+    ...(row.deployment_name ? { deployment: row.deployment_name } : {}),
+    ...(row.node_name ? { node: row.node_name } : {}),
+    ...(row.instance_id ? { instance: row.instance_id } : {}),
+    at: row.at.toISOString(),
+  };
+}
