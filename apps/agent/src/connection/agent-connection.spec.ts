@@ -1,0 +1,283 @@
+import { Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { AgentGatewayService, type AgentMessage, type ControlMessage } from '@oja/proto';
+import forge from 'node-forge';
+import pino from 'pino';
+import { CaMismatchError, certificateSha256, fetchPinnedCa } from '../identity/ca-pin';
+import { generateNodeKeyAndCsr } from '../identity/node-key';
+import type { DesiredInstance, InstanceStatusReport } from '../reconcile/types';
+import { AgentConnection, type Registration } from './agent-connection';
+import { Backoff } from './backoff';
+import { checkControlPlaneIdentity, controlPlaneCredentials } from './credentials';
+import type { LogLine, LogRequestOptions, ReconcilerPort } from './ports';
+
+// A real gRPC server over mTLS playing the control plane, to test the agent's protocol logic.
+
+function certificate(subjectCn: string, publicKey: forge.pki.PublicKey, issuer: { cn: string; key: forge.pki.PrivateKey }, ca = false) {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = '0' + forge.util.bytesToHex(forge.random.getBytesSync(8));
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3600_000);
+  cert.setSubject([{ name: 'commonName', value: subjectCn }]);
+  cert.setIssuer([{ name: 'commonName', value: issuer.cn }]);
+  cert.setExtensions([{ name: 'basicConstraints', cA: ca }]);
+  cert.sign(issuer.key, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+function pki() {
+  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const caIssuer = { cn: 'test CA', key: caKeys.privateKey };
+  const caPem = certificate('test CA', caKeys.publicKey, caIssuer, true);
+  const serverKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const serverPem = certificate('oja-control-plane', serverKeys.publicKey, caIssuer);
+  const node = generateNodeKeyAndCsr('node-1');
+  const csr = forge.pki.certificationRequestFromPem(node.csrPem);
+  const nodePem = certificate('node-1', csr.publicKey!, caIssuer);
+  return { caPem, server: { keyPem: forge.pki.privateKeyToPem(serverKeys.privateKey), certPem: serverPem }, node: { keyPem: node.keyPem, certificatePem: nodePem } };
+}
+
+/** Collects what agents send; lets the test drive each stream. */
+class FakeControlPlane {
+  readonly server = new Server();
+  readonly streams: ServerDuplexStream<AgentMessage, ControlMessage>[] = [];
+  readonly received: AgentMessage[] = [];
+  private waiters: (() => void)[] = [];
+  port = 0;
+
+  constructor(private readonly tls: ReturnType<typeof pki>) {
+    this.server.addService(AgentGatewayService, {
+      join: (_call: unknown, callback: (err: Error) => void) => callback(new Error('not in this test')),
+      connect: (call: ServerDuplexStream<AgentMessage, ControlMessage>) => {
+        this.streams.push(call);
+        call.on('data', (m: AgentMessage) => {
+          this.received.push(m);
+          this.waiters.forEach((w) => w());
+        });
+        call.on('error', () => undefined);
+        call.on('end', () => call.end());
+        this.waiters.forEach((w) => w());
+      },
+    });
+  }
+
+  async listen(): Promise<void> {
+    const credentials = ServerCredentials.createSsl(
+      Buffer.from(this.tls.caPem),
+      [{ private_key: Buffer.from(this.tls.server.keyPem), cert_chain: Buffer.from(this.tls.server.certPem + this.tls.caPem) }],
+      true,
+    );
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))),
+    );
+  }
+
+  of<K extends NonNullable<AgentMessage['kind']>['$case']>(kind: K) {
+    return this.received.flatMap((m) => (m.kind?.$case === kind ? [m.kind.value as Extract<NonNullable<AgentMessage['kind']>, { $case: K }>['value']] : []));
+  }
+
+  /** Resolves once the predicate holds (re-checked on every message or new stream). */
+  until(predicate: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (predicate()) {
+          this.waiters = this.waiters.filter((w) => w !== check);
+          resolve();
+        }
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  /** Ends a call with an error status, as a control plane going away would. */
+  drop(stream: ServerDuplexStream<AgentMessage, ControlMessage>): void {
+    stream.emit('error', { code: status.UNAVAILABLE, details: 'going away' });
+  }
+
+  send(message: ControlMessage, stream = this.streams[this.streams.length - 1]): void {
+    stream.write(message);
+  }
+}
+
+class FakeReconciler implements ReconcilerPort {
+  readonly applied: { generation: number; instances: DesiredInstance[] }[] = [];
+  listener: ((r: InstanceStatusReport) => void) | undefined;
+  reports: InstanceStatusReport[] = [
+    { id: 'adopted-1', state: 'running', containerId: 'c1', overlayIp: null, healthy: true, restarts: 0, exitCode: null, reason: null },
+  ];
+  apply(generation: number, instances: DesiredInstance[]): void {
+    this.applied.push({ generation, instances });
+  }
+  onStatus(listener: (r: InstanceStatusReport) => void): void {
+    this.listener = listener;
+  }
+  observed(): InstanceStatusReport[] {
+    return this.reports;
+  }
+}
+
+const registration: Registration = {
+  nodeName: 'node-1',
+  capacity: { cpu: 2, memoryMb: 2048 },
+  labels: { zone: 'a' },
+  underlayAddress: '192.168.77.11',
+  wgPublicKey: '',
+  wgListenPort: 0,
+  agentVersion: '0.1.0',
+};
+
+describe('AgentConnection over real gRPC', () => {
+  const tls = pki();
+  let cp: FakeControlPlane;
+  let reconciler: FakeReconciler;
+  let connection: AgentConnection;
+  let logCalls: { instanceId: string; options: LogRequestOptions; signal: AbortSignal }[];
+
+  beforeEach(async () => {
+    cp = new FakeControlPlane(tls);
+    await cp.listen();
+    reconciler = new FakeReconciler();
+    logCalls = [];
+    connection = new AgentConnection({
+      address: `127.0.0.1:${cp.port}`,
+      credentials: controlPlaneCredentials(tls.caPem, tls.node),
+      reconciler,
+      registration: () => registration,
+      streamLogs: async (instanceId, options, onLine: (l: LogLine) => void | Promise<void>, signal) => {
+        logCalls.push({ instanceId, options, signal });
+        await onLine({ stream: 'stdout', ts: '2026-11-23T18:00:00.000000001Z', line: 'hello' });
+        await onLine({ stream: 'stderr', ts: null, line: 'oops' });
+        if (options.follow) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      },
+      log: pino({ level: 'silent' }),
+      backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0.5 }),
+    });
+    connection.start();
+  });
+
+  afterEach(async () => {
+    await connection.stop();
+    cp.server.forceShutdown();
+  });
+
+  it('registers first, with the instances it already runs', async () => {
+    await cp.until(() => cp.received.length > 0);
+    expect(cp.received[0].kind?.$case).toBe('register');
+    expect(cp.of('register')[0]).toMatchObject({
+      ...registration,
+      instances: [{ instanceId: 'adopted-1', state: 'running', containerId: 'c1', healthy: true, exitCode: -1 }],
+    });
+  });
+
+  it('applies desired states in order, acknowledges them and reports the generation in heartbeats', async () => {
+    await cp.until(() => cp.streams.length === 1);
+    cp.send({ kind: { $case: 'registered', value: { nodeId: 'n-1', overlaySubnet: '10.42.1.0/24', overlayCidr: '10.42.0.0/16', peers: [], heartbeatIntervalSeconds: 1 } } });
+    const instance = {
+      id: 'i-1', tenant: 'acme', deployment: 'web', revision: 1, image: 'oja/busybox:1', command: ['httpd'], env: {}, ports: [],
+      resources: { cpu: 0.1, memoryMb: 64 }, health: undefined, capabilities: [], stopGracePeriodSeconds: 5, registryAuth: undefined,
+    };
+    cp.send({ kind: { $case: 'desiredState', value: { generation: 4, instances: [instance] } } });
+    cp.send({ kind: { $case: 'desiredState', value: { generation: 5, instances: [] } } });
+    await cp.until(() => cp.of('desiredStateAck').length === 2);
+    expect(cp.of('desiredStateAck').map((a) => a.generation)).toEqual([4, 5]);
+    expect(reconciler.applied.map((a) => a.generation)).toEqual([4, 5]);
+    expect(reconciler.applied[0].instances[0]).toMatchObject({ id: 'i-1', command: ['httpd'], resources: { cpu: 0.1, memoryMb: 64 } });
+    await cp.until(() => cp.of('heartbeat').some((h) => h.observedGeneration === 5));
+    expect(cp.of('heartbeat').at(-1)).toEqual({ observedGeneration: 5, runningContainers: 1 });
+    expect(connection.cluster).toEqual({ nodeId: 'n-1', overlaySubnet: '10.42.1.0/24', overlayCidr: '10.42.0.0/16', peers: [] });
+  });
+
+  it('forwards every reconciler status with the time it was observed', async () => {
+    await cp.until(() => cp.of('register').length === 1);
+    reconciler.listener!({ id: 'i-9', state: 'failed', containerId: null, overlayIp: null, healthy: false, restarts: 0, exitCode: null, reason: 'image not found: nope:1' });
+    await cp.until(() => cp.of('instanceStatus').length === 1);
+    const sent = cp.of('instanceStatus')[0];
+    expect(sent).toMatchObject({ instanceId: 'i-9', state: 'failed', reason: 'image not found: nope:1' });
+    expect(Number.isNaN(Date.parse(sent.at))).toBe(false);
+  });
+
+  it('reconnects and registers again when the control plane drops the stream', async () => {
+    await cp.until(() => cp.of('register').length === 1);
+    cp.drop(cp.streams[0]);
+    await cp.until(() => cp.of('register').length === 2);
+    expect(cp.streams).toHaveLength(2);
+    expect(cp.of('register')[1].nodeName).toBe('node-1');
+  });
+
+  it('reconnects after the whole control plane went away and came back on the same port', async () => {
+    await cp.until(() => cp.of('register').length === 1);
+    const port = cp.port;
+    cp.server.forceShutdown();
+    await new Promise((resolve) => connection.once('disconnected', resolve));
+    const next = new FakeControlPlane(tls);
+    await new Promise<void>((resolve, reject) =>
+      next.server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createSsl(Buffer.from(tls.caPem), [{ private_key: Buffer.from(tls.server.keyPem), cert_chain: Buffer.from(tls.server.certPem) }], true), (err) => (err ? reject(err) : resolve())),
+    );
+    try {
+      await next.until(() => next.of('register').length === 1);
+      expect(next.of('register')[0].instances.map((i) => i.instanceId)).toEqual(['adopted-1']);
+    } finally {
+      await connection.stop();
+      next.server.forceShutdown();
+    }
+  });
+
+  it('streams log lines then LogEnd for a finite request', async () => {
+    await cp.until(() => cp.streams.length === 1);
+    cp.send({ kind: { $case: 'logRequest', value: { requestId: 'r1', instanceId: 'i-1', follow: false, tail: 10, since: '', timestamps: true } } });
+    await cp.until(() => cp.of('logEnd').length === 1);
+    expect(logCalls[0]).toMatchObject({ instanceId: 'i-1', options: { follow: false, tail: 10, since: undefined, timestamps: true } });
+    expect(cp.of('logChunk')).toEqual([
+      { requestId: 'r1', instanceId: 'i-1', stream: 'stdout', ts: '2026-11-23T18:00:00.000000001Z', line: 'hello' },
+      { requestId: 'r1', instanceId: 'i-1', stream: 'stderr', ts: '', line: 'oops' },
+    ]);
+    expect(cp.of('logEnd')[0]).toEqual({ requestId: 'r1', instanceId: 'i-1', error: '' });
+  });
+
+  it('reports a bad request as LogEnd with an error', async () => {
+    await cp.until(() => cp.streams.length === 1);
+    cp.send({ kind: { $case: 'logRequest', value: { requestId: 'r2', instanceId: 'i-1', follow: false, tail: -1, since: 'yesterday', timestamps: false } } });
+    await cp.until(() => cp.of('logEnd').length === 1);
+    expect(cp.of('logEnd')[0].error).toContain('since "yesterday" is not an RFC 3339 time');
+  });
+
+  it('aborts a following log stream on LogCancel and all of them when the stream drops', async () => {
+    await cp.until(() => cp.streams.length === 1);
+    cp.send({ kind: { $case: 'logRequest', value: { requestId: 'a', instanceId: 'i-1', follow: true, tail: -1, since: '', timestamps: false } } });
+    cp.send({ kind: { $case: 'logRequest', value: { requestId: 'b', instanceId: 'i-2', follow: true, tail: -1, since: '', timestamps: false } } });
+    await cp.until(() => cp.of('logChunk').length === 4);
+    expect(logCalls.map((c) => c.options.tail)).toEqual([undefined, undefined]);
+    cp.send({ kind: { $case: 'logCancel', value: { requestId: 'a' } } });
+    await new Promise<void>((resolve) => logCalls[0].signal.addEventListener('abort', () => resolve()));
+    expect(logCalls[1].signal.aborted).toBe(false);
+    cp.drop(cp.streams[0]);
+    await new Promise<void>((resolve) => (logCalls[1].signal.aborted ? resolve() : logCalls[1].signal.addEventListener('abort', () => resolve())));
+    expect(cp.of('logEnd')).toEqual([]);
+  });
+});
+
+describe('control plane identity', () => {
+  const tls = pki();
+
+  it('accepts only a certificate named oja-control-plane', () => {
+    expect(checkControlPlaneIdentity('10.0.0.1', { subject: { CN: 'oja-control-plane' } } as never)).toBeUndefined();
+    expect(checkControlPlaneIdentity('10.0.0.1', { subject: { CN: 'evil' } } as never)?.message).toBe(
+      'the server certificate is for "evil", not oja-control-plane',
+    );
+  });
+
+  it('finds the CA the token pins in the presented chain, and refuses another', async () => {
+    const cp = new FakeControlPlane(tls);
+    await cp.listen();
+    try {
+      const caDer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forge.pki.certificateFromPem(tls.caPem))).getBytes(), 'binary');
+      const pinned = await fetchPinnedCa({ host: '127.0.0.1', port: cp.port }, certificateSha256(caDer));
+      expect(pinned.replace(/\r/g, '').trim()).toBe(tls.caPem.replace(/\r/g, '').trim());
+      await expect(fetchPinnedCa({ host: '127.0.0.1', port: cp.port }, 'f'.repeat(64))).rejects.toThrow(CaMismatchError);
+      await expect(fetchPinnedCa({ host: '127.0.0.1', port: cp.port }, 'f'.repeat(64))).rejects.toThrow('control plane CA does not match the join token');
+    } finally {
+      cp.server.forceShutdown();
+    }
+  });
+});
