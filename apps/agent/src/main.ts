@@ -1,1 +1,131 @@
-export {};
+import { readFileSync } from 'node:fs';
+import { cpus, networkInterfaces, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino, { type Logger } from 'pino';
+import { parseFlags, parseHostPort } from './config/flags';
+import { ConfigError, effectiveSettings, mergeSettings, planStart, type SavedIdentity, type StartPlan } from './config/settings';
+import { AgentConnection } from './connection/agent-connection';
+import { Backoff } from './connection/backoff';
+import { controlPlaneCredentials } from './connection/credentials';
+import { CaMismatchError } from './identity/ca-pin';
+import { JoinRefusedError, joinCluster } from './identity/join';
+import { DataDir, type NodeCredentials } from './identity/store';
+import { LogStreamer } from './logs/log-streamer';
+import { AgentMetrics } from './metrics/agent-metrics';
+import { serveMetrics, type MetricsServer } from './metrics/serve-metrics';
+import { Reconciler } from './reconcile/reconciler';
+import { DockerRuntime } from './runtime/docker-runtime';
+
+/** apps/agent/package.json, one level above both src/ and dist/. */
+function agentVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Errors after which retrying cannot help: the agent exits 1 with the message. */
+function isFatal(err: unknown): boolean {
+  return err instanceof ConfigError || err instanceof JoinRefusedError || err instanceof CaMismatchError;
+}
+
+/** Joins, retrying only while the control plane is unreachable (a refusal or a CA mismatch ends the agent). */
+async function joinUntilDone(plan: Extract<StartPlan, { kind: 'join' }>, dataDir: DataDir, log: Logger, signal: AbortSignal) {
+  const backoff = new Backoff();
+  for (;;) {
+    try {
+      const joined = await joinCluster(plan, dataDir);
+      log.info({ nodeId: joined.identity.nodeId, node: joined.identity.nodeName }, 'joined the cluster');
+      return joined;
+    } catch (err) {
+      if (isFatal(err) || signal.aborted) throw err;
+      const retryInMs = backoff.next();
+      log.warn({ controlPlane: plan.controlPlane, err: (err as Error).message, retryInMs }, 'join failed; retrying');
+      await sleep(retryInMs, undefined, { signal });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const version = agentVersion();
+  const flags = parseFlags(process.argv, version);
+  const log = pino({ name: 'oja-agent', base: { pid: process.pid } });
+  const shutdown = new AbortController();
+  let stopAgent: (() => Promise<void>) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down; containers keep running');
+    shutdown.abort();
+    void (stopAgent?.() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  try {
+    const dataDir = new DataDir(flags.dataDir);
+    await dataDir.ensure();
+    const plan = planStart(flags, await dataDir.loadIdentity());
+    plan.warnings.forEach((w) => log.warn(w));
+    const saved = mergeSettings(flags, await dataDir.loadSettings());
+    const settings = effectiveSettings(saved, { cpus: cpus().length, memoryMb: Math.floor(totalmem() / 2 ** 20), interfaces: networkInterfaces() });
+    await dataDir.saveSettings(saved);
+
+    let identity: SavedIdentity;
+    let credentials: NodeCredentials;
+    if (plan.kind === 'join') {
+      ({ identity, credentials } = await joinUntilDone(plan, dataDir, log, shutdown.signal));
+    } else {
+      identity = plan.identity;
+      credentials = await dataDir.loadCredentials();
+      await dataDir.saveIdentity(identity);
+    }
+    if (shutdown.signal.aborted) return;
+
+    const metrics = new AgentMetrics();
+    const runtime = new DockerRuntime(undefined, metrics);
+    const reconciler = new Reconciler({ runtime, node: identity.nodeName, metrics, logger: { warn: (m: string) => log.warn(m) } });
+    const logs = new LogStreamer(runtime, (id) => reconciler.containerIdOf(id), metrics);
+    await reconciler.start();
+    const metricsServer: MetricsServer | undefined = settings.metricsAddr
+      ? await serveMetrics(metrics.registry, parseHostPort(settings.metricsAddr))
+      : undefined;
+
+    const connection = new AgentConnection({
+      address: identity.controlPlane,
+      credentials: controlPlaneCredentials(credentials.caPem, credentials),
+      reconciler,
+      streamLogs: (id, options, onLine, signal) => logs.streamLogs(id, options, onLine, signal),
+      registration: () => ({
+        nodeName: identity.nodeName,
+        capacity: settings.capacity,
+        labels: settings.labels,
+        underlayAddress: settings.advertiseAddress,
+        wgPublicKey: '',
+        wgListenPort: 0,
+        agentVersion: version,
+      }),
+      log,
+    });
+    stopAgent = async () => {
+      await connection.stop();
+      await reconciler.stop();
+      await metricsServer?.close();
+    };
+    if (shutdown.signal.aborted) return void (await stopAgent());
+    connection.start();
+    log.info(
+      { node: identity.nodeName, nodeId: identity.nodeId, controlPlane: identity.controlPlane, metrics: settings.metricsAddr, version },
+      'agent started',
+    );
+  } catch (err) {
+    if (shutdown.signal.aborted) return;
+    log.fatal((err as Error).message);
+    // pino writes synchronously to stdout; exit only after the message is out.
+    process.exit(1);
+  }
+}
+
+void main();

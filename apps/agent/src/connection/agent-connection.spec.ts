@@ -12,7 +12,7 @@ import type { LogLine, LogRequestOptions, ReconcilerPort } from './ports';
 
 // A real gRPC server over mTLS playing the control plane, to test the agent's protocol logic.
 
-function certificate(subjectCn: string, publicKey: forge.pki.PublicKey, issuer: { cn: string; key: forge.pki.PrivateKey }, ca = false) {
+function certificate(subjectCn: string, publicKey: forge.pki.PublicKey, issuer: { cn: string; key: forge.pki.rsa.PrivateKey }, ca = false) {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = '0' + forge.util.bytesToHex(forge.random.getBytesSync(8));

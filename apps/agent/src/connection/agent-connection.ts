@@ -56,7 +56,6 @@ export class AgentConnection extends EventEmitter {
   /** Statuses reported while Register is being assembled; flushed right after it. */
   private held: AgentMessage[] | undefined;
   private observedGeneration = 0;
-  private applying: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
   cluster: ClusterView | undefined;
 
@@ -172,18 +171,22 @@ export class AgentConnection extends EventEmitter {
     }
   }
 
-  /** Desired states are applied one after another, in arrival order; each is acknowledged once handed over. */
+  /**
+   * Hands a desired set to the reconciler at once (it ignores generations older than one it has, and serializes work
+   * per instance), so a slow image pull never holds back a newer set; acknowledged when the reconciler has taken it.
+   */
   private applyDesiredState(desired: DesiredState, stream: ControlStream): void {
     const network = this.options.network?.();
     const instances = desired.instances.map((i) => fromProtoDesiredInstance(i, network));
     const generation = desired.generation;
-    this.applying = this.applying
-      .then(async () => {
-        await this.options.reconciler.apply(generation, instances);
+    Promise.resolve(this.options.reconciler.apply(generation, instances)).then(
+      (accepted) => {
+        if (accepted === false) return;
         this.observedGeneration = Math.max(this.observedGeneration, generation);
         stream.send({ kind: { $case: 'desiredStateAck', value: { generation } } });
-      })
-      .catch((err: Error) => this.options.log.error({ generation, err: err.message }, 'applying the desired state failed'));
+      },
+      (err: Error) => this.options.log.error({ generation, err: err.message }, 'applying the desired state failed'),
+    );
   }
 
   private forwardStatus(report: InstanceStatusReport): void {

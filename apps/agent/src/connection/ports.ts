@@ -2,8 +2,11 @@ import type { DesiredInstance, InstanceStatusReport } from '../reconcile/types';
 
 /** What the connection needs from the reconciler (implemented by reconcile/Reconciler). */
 export interface ReconcilerPort {
-  /** Hands over the node's full desired set; older generations are ignored by the reconciler. */
-  apply(generation: number, instances: DesiredInstance[]): void | Promise<void>;
+  /**
+   * Hands over the node's full desired set; resolves once it has been acted on. Resolves false when the
+   * reconciler ignored it (older than a generation it already has).
+   */
+  apply(generation: number, instances: DesiredInstance[]): void | boolean | Promise<void | boolean>;
   onStatus(listener: (report: InstanceStatusReport) => void): void;
   /** Every instance the agent currently knows, including adopted containers. */
   observed(): InstanceStatusReport[] | Promise<InstanceStatusReport[]>;
