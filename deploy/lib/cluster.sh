@@ -85,8 +85,9 @@ node_ready() {
     [ "$(json_get "j.items.find((n) => n.name === process.argv[2])?.status" "$1" <<<"$API_BODY")" = ready ]
 }
 
-# One agent on this host. The first start joins with a fresh join token; once the data dir holds the
-# agent's identity (identity.json, see apps/agent/src/identity/store.ts) `--data-dir` alone is enough.
+# One agent on this host. The first start joins with a fresh join token (the agent saves its flags);
+# once the data dir holds its identity (identity.json, see apps/agent/src/identity/store.ts),
+# `--data-dir` alone is enough.
 ensure_agent() {
   if [ ! -f "$OJA_ROOT/apps/agent/dist/main.js" ]; then
     say "skipping the local agent: apps/agent is not built yet (no apps/agent/dist/main.js)"
@@ -104,7 +105,8 @@ ensure_agent() {
     name=$(hostname)
     api POST /v1/join-tokens "$OJA_ADMIN_TOKEN" '{}' && [[ $API_STATUS == 20[01] ]] ||
       die "creating a join token failed: HTTP $API_STATUS $API_BODY"
-    args+=(--join "$(grpc_addr)" --token "$(json_get j.token <<<"$API_BODY")" --name "$name")
+    args+=(--join "$(grpc_addr)" --token "$(json_get j.token <<<"$API_BODY")" --name "$name"
+      --metrics-addr 127.0.0.1:7402)
   fi
   say "starting the agent as node $name (log: $OJA_LOG/agent.log)"
   start_daemon agent node "$OJA_ROOT/apps/agent/bin/oja-agent.js" "${args[@]}"
