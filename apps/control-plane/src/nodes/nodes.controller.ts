@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { dedicateRequest, nodeName, type List, type NodeView } from '@oja/contracts';
+import { parseParam, parseRequest } from '../api/validation';
+import { AdminOnly } from '../auth/auth.decorators';
+import { NodesService } from './nodes.service';
+
+@ApiTags('nodes')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('v1/nodes')
+export class NodesController {
+  constructor(private readonly nodes: NodesService) {}
+
+  @Get()
+  async list(): Promise<List<NodeView>> {
+    return { items: await this.nodes.list() };
+  }
+
+  @Post(':name/drain')
+  @HttpCode(200)
+  drain(@Param('name') name: string): Promise<NodeView> {
+    return this.nodes.drain(parseParam(nodeName, name, 'name'));
+  }
+
+  @Post(':name/undrain')
+  @HttpCode(200)
+  undrain(@Param('name') name: string): Promise<NodeView> {
+    return this.nodes.undrain(parseParam(nodeName, name, 'name'));
+  }
+
+  @Post(':name/dedicate')
+  @HttpCode(200)
+  dedicate(@Param('name') name: string, @Body() body: unknown): Promise<NodeView> {
+    const node = parseParam(nodeName, name, 'name');
+    return this.nodes.dedicate(node, parseRequest(dedicateRequest, body).tenant);
+  }
+
+  @Post(':name/undedicate')
+  @HttpCode(200)
+  undedicate(@Param('name') name: string): Promise<NodeView> {
+    return this.nodes.undedicate(parseParam(nodeName, name, 'name'));
+  }
+}

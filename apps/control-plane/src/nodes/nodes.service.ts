@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NodeStatus, NodeView } from '@oja/contracts';
+import type { EntityManager } from 'typeorm';
+import { ApiProblem, notFound } from '../api/problem';
+import { Transactor } from '../db/db.module';
+import { EventsService } from '../events/events.service';
+import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
+import { toNodeView } from './node.mapper';
+import { NodeRepository, type LockedNode } from './node.repository';
+
+/** The outcome of a node change: events are recorded in its transaction, evaluations enqueued after commit. */
+interface NodeChange {
+  evaluate: string[];
+}
+
+@Injectable()
+export class NodesService {
+  constructor(
+    private readonly transactor: Transactor,
+    private readonly nodes: NodeRepository,
+    private readonly events: EventsService,
+    @Inject(EVALUATION_QUEUE) private readonly queue: EvaluationQueue,
+  ) {}
+
+  async list(): Promise<NodeView[]> {
+    return (await this.nodes.list()).map(toNodeView);
+  }
+
+  /** Keeps the node out of placement and moves its instances elsewhere. */
+  drain(name: string): Promise<NodeView> {
+    return this.change(name, async (tx, node) => {
+      // A down node is marked draining too, so it stays out of placement when it comes back.
+      await this.setStatus(tx, node, 'draining', 'node.drain', `node ${node.name} drained: its instances move to other nodes`);
+      return { evaluate: await this.nodes.affectedDeployments(tx, node.id) };
+    });
+  }
+
+  /** Lets a drained node take instances again; pending instances anywhere may now fit there. */
+  undrain(name: string): Promise<NodeView> {
+    return this.change(name, async (tx, node) => {
+      if (node.status === 'draining') {
+        await this.setStatus(tx, node, 'ready', 'node.undrain', `node ${node.name} undrained: it takes instances again`);
+      }
+      return { evaluate: await this.nodes.affectedDeployments(tx, node.id, 'all') };
+    });
+  }
+
+  /** Reserves the node for one tenant: other tenants' instances move off it, the tenant's pending ones may land. */
+  dedicate(name: string, tenantName: string): Promise<NodeView> {
+    return this.change(name, async (tx, node) => {
+      const tenantId = await this.nodes.findTenantId(tx, tenantName);
+      if (!tenantId) throw new ApiProblem(404, `tenant "${tenantName}" not found`, [{ path: 'tenant', message: `no tenant named "${tenantName}"` }]);
+      if (node.dedicatedTenantId !== tenantId) {
+        await this.nodes.setDedicatedTenant(tx, node.id, tenantId);
+        await this.events.record(
+          { nodeId: node.id, type: 'node.dedicate', message: `node ${node.name} dedicated to tenant ${tenantName}: other tenants' instances move off it` },
+          tx,
+        );
+      }
+      return { evaluate: await this.nodes.affectedDeployments(tx, node.id, tenantId) };
+    });
+  }
+
+  /** Opens a dedicated node to every tenant again. */
+  undedicate(name: string): Promise<NodeView> {
+    return this.change(name, async (tx, node) => {
+      if (node.dedicatedTenantId !== null) {
+        await this.nodes.setDedicatedTenant(tx, node.id, null);
+        await this.events.record({ nodeId: node.id, type: 'node.undedicate', message: `node ${node.name} is open to every tenant again` }, tx);
+      }
+      return { evaluate: await this.nodes.affectedDeployments(tx, node.id, 'all') };
+    });
+  }
+
+  private async setStatus(tx: EntityManager, node: LockedNode, status: NodeStatus, type: string, message: string): Promise<void> {
+    if (node.status === status) return;
+    await this.nodes.setStatus(tx, node.id, status);
+    await this.events.record({ nodeId: node.id, type, message }, tx);
+  }
+
+  /** Runs `work` on the locked node in one transaction, then enqueues the evaluations it asks for. */
+  private async change(name: string, work: (tx: EntityManager, node: LockedNode) => Promise<NodeChange>): Promise<NodeView> {
+    const { evaluate } = await this.transactor.run(async (tx) => {
+      const node = await this.nodes.lockByName(tx, name);
+      if (!node) throw notFound(`node "${name}" not found`);
+      return work(tx, node);
+    });
+    for (const deploymentId of evaluate) await this.queue.enqueue(deploymentId);
+    const row = await this.nodes.findView(name);
+    if (!row) throw notFound(`node "${name}" not found`);
+    return toNodeView(row);
+  }
+}
