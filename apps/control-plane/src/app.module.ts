@@ -5,10 +5,13 @@ import { AuthModule } from './auth/auth.module';
 import type { Config } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DbModule } from './db/db.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule, type QueueDriver } from './queue/queue.module';
+import { TenantsModule } from './tenants/tenants.module';
+import { TokensModule } from './tokens/tokens.module';
 
 export interface AppOptions {
   /** "bullmq" (default) or "inline" (evaluations run synchronously; a handler must be registered). */
@@ -28,6 +31,9 @@ export class AppModule {
         AuthModule,
         EventsModule,
         HealthModule,
+        TenantsModule,
+        TokensModule,
+        DeploymentsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

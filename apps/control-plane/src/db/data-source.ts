@@ -16,7 +16,7 @@ export function createDataSource(config: Pick<Config, 'databaseUrl'>, poolSize =
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: false,
     connectTimeoutMS: DB_CONNECT_TIMEOUT_MS,
     extra: {
       max: poolSize,

@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import type { DeploymentSpec, InstanceState } from '@oja/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { DeploymentEntity, RevisionEntity, type DesiredState } from '../db/entities';
+import type { StatusInstance } from './deployment-status';
+import type { DeploymentClaim } from './quota';
+
+/** A deployment with the spec of its current revision. */
+export interface DeploymentWithSpec {
+  deployment: DeploymentEntity;
+  spec: DeploymentSpec;
+}
+
+export interface InstanceRow {
+  id: string;
+  node: string | null;
+  revision: number;
+  desired: DesiredState;
+  observed: InstanceState;
+  reason: string | null;
+  overlayIp: string | null;
+  containerId: string | null;
+  restarts: number;
+  lastExitCode: number | null;
+  updatedAt: Date;
+}
+
+/** Fields a change may set; every change also bumps generation and updated_at. */
+export type DeploymentChange = Partial<Pick<DeploymentEntity, 'replicas' | 'currentRevision' | 'paused' | 'status' | 'statusReason' | 'progressAt'>>;
+
+@Injectable()
+export class DeploymentRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** The deployment and its current spec; with `tx` the deployment row is locked FOR UPDATE. */
+  async findByName(tenantId: string, name: string, tx?: EntityManager): Promise<DeploymentWithSpec | undefined> {
+    const manager = tx ?? this.ds.manager;
+    const deployment = await manager.getRepository(DeploymentEntity).findOne({
+      where: { tenantId, name },
+      ...(tx ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!deployment) return undefined;
+    const revision = await manager.getRepository(RevisionEntity).findOneByOrFail({ deploymentId: deployment.id, number: deployment.currentRevision });
+    return { deployment, spec: revision.spec };
+  }
+
+  async listWithSpecs(tenantId: string): Promise<DeploymentWithSpec[]> {
+    const deployments = await this.ds.getRepository(DeploymentEntity).find({ where: { tenantId }, order: { name: 'ASC' } });
+    const specs: { deployment_id: string; spec: DeploymentSpec }[] = await this.ds.query(
+      `SELECT r.deployment_id, r.spec FROM revisions r JOIN deployments d ON d.id = r.deployment_id AND r.number = d.current_revision
+        WHERE d.tenant_id = $1`,
+      [tenantId],
+    );
+    const specById = new Map(specs.map((r) => [r.deployment_id, r.spec]));
+    // A deployment created between the two reads has no spec here yet: leave it for the next listing.
+    return deployments.filter((d) => specById.has(d.id)).map((deployment) => ({ deployment, spec: specById.get(deployment.id) as DeploymentSpec }));
+  }
+
+  async insert(tx: EntityManager, d: { tenantId: string; name: string; replicas: number; spec: DeploymentSpec }): Promise<DeploymentEntity> {
+    const repo = tx.getRepository(DeploymentEntity);
+    const deployment = await repo.save(
+      repo.create({ tenantId: d.tenantId, name: d.name, replicas: d.replicas, currentRevision: 1, generation: '1', paused: false, status: 'progressing', progressAt: new Date() }),
+    );
+    await this.insertRevision(tx, deployment.id, 1, d.spec);
+    return deployment;
+  }
+
+  async insertRevision(tx: EntityManager, deploymentId: string, number: number, spec: DeploymentSpec): Promise<void> {
+    await tx.getRepository(RevisionEntity).insert({ deploymentId, number, spec });
+  }
+
+  async nextRevisionNumber(tx: EntityManager, deploymentId: string): Promise<number> {
+    const [{ next }] = await tx.query(`SELECT COALESCE(MAX(number), 0) + 1 AS next FROM revisions WHERE deployment_id = $1`, [deploymentId]);
+    return Number(next);
+  }
+
+  /** Applies `change` in place, bumping generation (the caller holds the row lock). */
+  async update(tx: EntityManager, deployment: DeploymentEntity, change: DeploymentChange): Promise<DeploymentEntity> {
+    await tx
+      .createQueryBuilder()
+      .update(DeploymentEntity)
+      .set({ ...change, generation: () => 'generation + 1' })
+      .where('id = :id', { id: deployment.id })
+      .execute();
+    return Object.assign(deployment, change, { generation: String(BigInt(deployment.generation) + 1n), updatedAt: new Date() });
+  }
+
+  listRevisions(deploymentId: string): Promise<RevisionEntity[]> {
+    return this.ds.getRepository(RevisionEntity).find({ where: { deploymentId }, order: { number: 'DESC' } });
+  }
+
+  findRevision(tx: EntityManager, deploymentId: string, number: number): Promise<RevisionEntity | null> {
+    return tx.getRepository(RevisionEntity).findOneBy({ deploymentId, number });
+  }
+
+  /** The revision just below `current`: the target of a rollback without an explicit revision. */
+  async findPreviousRevision(tx: EntityManager, deploymentId: string, current: number): Promise<RevisionEntity | null> {
+    return tx
+      .getRepository(RevisionEntity)
+      .createQueryBuilder('r')
+      .where('r.deployment_id = :deploymentId AND r.number < :current', { deploymentId, current })
+      .orderBy('r.number', 'DESC')
+      .getOne();
+  }
+
+  /** What each of the tenant's deployments claims against the quota (replicas × current resources). */
+  async claims(tx: EntityManager, tenantId: string): Promise<DeploymentClaim[]> {
+    const rows: { id: string; replicas: number; resources: DeploymentClaim['resources'] }[] = await tx.query(
+      `SELECT d.id, d.replicas, r.spec->'resources' AS resources
+         FROM deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision
+        WHERE d.tenant_id = $1`,
+      [tenantId],
+    );
+    return rows.map((r) => ({ deploymentId: r.id, replicas: r.replicas, resources: r.resources }));
+  }
+
+  /** Instances of these deployments as status computation needs them. */
+  async statusInstances(deploymentIds: string[]): Promise<Map<string, StatusInstance[]>> {
+    const byDeployment = new Map<string, StatusInstance[]>(deploymentIds.map((id) => [id, []]));
+    if (deploymentIds.length === 0) return byDeployment;
+    const rows: { deployment_id: string; revision: number; desired: DesiredState; observed: InstanceState; observed_at: Date; probed: boolean }[] =
+      await this.ds.query(
+        `SELECT i.deployment_id, i.revision, i.desired, i.observed, i.observed_at, (r.spec ? 'health') AS probed
+           FROM instances i JOIN revisions r ON r.deployment_id = i.deployment_id AND r.number = i.revision
+          WHERE i.deployment_id = ANY($1::uuid[])`,
+        [deploymentIds],
+      );
+    for (const r of rows) {
+      const ready = r.observed === 'healthy' || (r.observed === 'running' && !r.probed);
+      byDeployment.get(r.deployment_id)?.push({
+        revision: r.revision,
+        desired: r.desired,
+        observed: r.observed,
+        hasHealthCheck: r.probed,
+        // observed_at is when the observed state last changed: for a ready instance, since when it is ready.
+        readySince: ready ? r.observed_at : null,
+      });
+    }
+    return byDeployment;
+  }
+
+  listInstances(deploymentId: string): Promise<InstanceRow[]> {
+    return this.ds.query(
+      `SELECT i.id, n.name AS node, i.revision, i.desired, i.observed, i.reason, i.overlay_ip AS "overlayIp",
+              i.container_id AS "containerId", i.restarts, i.last_exit_code AS "lastExitCode", i.updated_at AS "updatedAt"
+         FROM instances i LEFT JOIN nodes n ON n.id = i.node_id
+        WHERE i.deployment_id = $1
+        ORDER BY i.created_at, i.id`,
+      [deploymentId],
+    );
+  }
+
+  /**
+   * Deletes the deployment with its revisions and instances (ON DELETE CASCADE) and bumps the desired-state
+   * generation of the nodes that ran them; returns those node ids, to notify after commit.
+   */
+  async delete(tx: EntityManager, deploymentId: string): Promise<string[]> {
+    const nodes: { node_id: string }[] = await tx.query(
+      `SELECT DISTINCT node_id FROM instances WHERE deployment_id = $1 AND node_id IS NOT NULL`,
+      [deploymentId],
+    );
+    const nodeIds = nodes.map((n) => n.node_id);
+    await tx.query(`DELETE FROM deployments WHERE id = $1`, [deploymentId]);
+    if (nodeIds.length) await tx.query(`UPDATE nodes SET generation = generation + 1 WHERE id = ANY($1::uuid[])`, [nodeIds]);
+    return nodeIds;
+  }
+}
