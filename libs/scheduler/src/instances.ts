@@ -1,0 +1,85 @@
+import type { SchedulerDeployment, SchedulerInstance, TaintedNodes } from './types';
+
+/**
+ * How reconcile and the rollout planner see a deployment's instances. An instance counts until its agent
+ * reports it gone: a stopping one still takes a surge slot (Kubernetes' terminating-pod overshoot, avoided).
+ */
+
+/** Observed states after which a stopped instance no longer runs anywhere. */
+const GONE = new Set<SchedulerInstance['observed']>(['exited', 'failed', 'lost']);
+
+/** Healthy, or running when its revision has no probe. */
+export function isReady(instance: SchedulerInstance): boolean {
+  if (instance.desired !== 'running') return false;
+  return instance.observed === 'healthy' || (instance.observed === 'running' && !instance.hasHealthCheck);
+}
+
+/**
+ * Ready for at least minReadySeconds (Kubernetes' IsPodAvailable). Without a recorded readySince only
+ * minReadySeconds = 0 makes it available.
+ */
+export function isAvailable(instance: SchedulerInstance, minReadySeconds: number, now: Date): boolean {
+  if (!isReady(instance)) return false;
+  if (minReadySeconds <= 0) return true;
+  return instance.readySince !== null && now.getTime() - instance.readySince.getTime() >= minReadySeconds * 1000;
+}
+
+/** Its node is down or it was reported lost: it is replaced elsewhere and no longer counts. */
+export function isLost(instance: SchedulerInstance, tainted: TaintedNodes): boolean {
+  if (instance.observed === 'lost') return true;
+  const onDownNode = instance.nodeId !== null && tainted[instance.nodeId] === 'down';
+  return onDownNode && (instance.desired === 'running' || !GONE.has(instance.observed));
+}
+
+/** The node is draining or now dedicated to another tenant: replace first, then stop. */
+function mustMove(instance: SchedulerInstance, tainted: TaintedNodes): boolean {
+  const taint = instance.nodeId === null ? undefined : tainted[instance.nodeId];
+  return taint === 'draining' || taint === 'ineligible';
+}
+
+export interface InstanceClasses {
+  /** Desired running, current revision, on a usable node (or waiting for one). */
+  current: SchedulerInstance[];
+  /** Desired running but to be replaced: an older revision, or on a draining / ineligible node. */
+  outdated: SchedulerInstance[];
+  /** Desired stopped, not yet reported gone: still occupies a surge slot. */
+  stopping: SchedulerInstance[];
+  /** Lost (on a down node or reported lost) and not yet marked: mark lost, stop, replace. */
+  lost: SchedulerInstance[];
+}
+
+export function classifyInstances(deployment: Pick<SchedulerDeployment, 'currentRevision'>, instances: readonly SchedulerInstance[], tainted: TaintedNodes): InstanceClasses {
+  const classes: InstanceClasses = { current: [], outdated: [], stopping: [], lost: [] };
+  for (const instance of instances) {
+    if (isLost(instance, tainted)) {
+      if (instance.desired === 'running' || instance.observed !== 'lost') classes.lost.push(instance);
+    } else if (instance.desired === 'stopped') {
+      if (!GONE.has(instance.observed)) classes.stopping.push(instance);
+    } else if (instance.revision !== deployment.currentRevision || mustMove(instance, tainted)) {
+      classes.outdated.push(instance);
+    } else {
+      classes.current.push(instance);
+    }
+  }
+  return classes;
+}
+
+/**
+ * Which instances to stop first, as Kubernetes' ActivePods ordering: no node yet, then not started, then dead,
+ * then running but not ready, then ready but not yet available, then available; among equals the one ready
+ * for the shortest time, then the newest, then by id (deterministic).
+ */
+export function byStopPriority(minReadySeconds: number, now: Date): (a: SchedulerInstance, b: SchedulerInstance) => number {
+  const stage = (i: SchedulerInstance): number => {
+    if (isAvailable(i, minReadySeconds, now)) return 5;
+    if (isReady(i)) return 4;
+    if (i.nodeId === null) return 0;
+    if (i.observed === 'pending' || i.observed === 'starting') return 1;
+    return i.observed === 'exited' || i.observed === 'failed' ? 2 : 3;
+  };
+  return (a, b) =>
+    stage(a) - stage(b) ||
+    (b.readySince?.getTime() ?? 0) - (a.readySince?.getTime() ?? 0) ||
+    b.createdAt.getTime() - a.createdAt.getTime() ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

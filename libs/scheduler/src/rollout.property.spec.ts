@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { at } from '../test/factories';
+import { isAvailable } from './instances';
+import { planRolloutStep, resolveFenceposts } from './rollout';
+import type { SchedulerDeployment, SchedulerInstance, TaintedNodes } from './types';
+
+// Safety and liveness of the rollout planner over random deployments, instance mixes and tainted nodes.
+
+const NODES = ['n1', 'n2', 'n3', 'nd'];
+const GONE = new Set(['exited', 'failed', 'lost']);
+
+const intOrPercent = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`));
+
+const deploymentArb: fc.Arbitrary<SchedulerDeployment> = fc.record({
+  id: fc.constant('web'),
+  replicas: fc.integer({ min: 0, max: 8 }),
+  currentRevision: fc.constant(2),
+  update: fc.record({
+    maxSurge: intOrPercent,
+    maxUnavailable: intOrPercent,
+    minReadySeconds: fc.integer({ min: 0, max: 5 }),
+    progressDeadlineSeconds: fc.constant(600),
+  }),
+  paused: fc.constant(false),
+  status: fc.constant(null),
+});
+
+const instanceArb = (id: string): fc.Arbitrary<SchedulerInstance> =>
+  fc.record({
+    id: fc.constant(id),
+    revision: fc.constantFrom(1, 2),
+    nodeId: fc.constantFrom(null, ...NODES),
+    desired: fc.constantFrom('running', 'running', 'stopped'),
+    observed: fc.constantFrom('pending', 'starting', 'running', 'healthy', 'healthy', 'unhealthy', 'failed', 'exited', 'lost'),
+    hasHealthCheck: fc.boolean(),
+    readySince: fc.option(fc.integer({ min: 0, max: 10 }).map(at)),
+    createdAt: fc.integer({ min: 0, max: 10 }).map(at),
+  });
+
+const stateArb = fc.record({
+  deployment: deploymentArb,
+  instances: fc.integer({ min: 0, max: 14 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => instanceArb(`i${i}`)))),
+  tainted: fc.dictionary(fc.constantFrom(...NODES), fc.constantFrom('down', 'draining', 'ineligible') as fc.Arbitrary<'down' | 'draining' | 'ineligible'>),
+  now: fc.integer({ min: 0, max: 20 }).map(at),
+});
+
+/** Restated from the design: counts until lost (or on a down node), or stopped and reported gone. */
+function occupies(i: SchedulerInstance, tainted: TaintedNodes): boolean {
+  const onDownNode = i.nodeId !== null && tainted[i.nodeId] === 'down';
+  if (onDownNode || i.observed === 'lost') return false;
+  return i.desired === 'running' || !GONE.has(i.observed);
+}
+
+const limits = (d: SchedulerDeployment) => {
+  const { maxSurge, maxUnavailable } = resolveFenceposts(d.update.maxSurge, d.update.maxUnavailable, d.replicas);
+  return { maxTotal: d.replicas + maxSurge, minAvailable: Math.max(0, d.replicas - maxUnavailable) };
+};
+
+describe('planRolloutStep properties', () => {
+  it('never starts past replicas + maxSurge, counting instances still stopping', () => {
+    fc.assert(
+      fc.property(stateArb, ({ deployment, instances, tainted, now }) => {
+        const step = planRolloutStep(deployment, instances, now, tainted);
+        const active = instances.filter((i) => occupies(i, tainted)).length;
+        if (step.start > 0) expect(active + step.start).toBeLessThanOrEqual(limits(deployment).maxTotal);
+      }),
+    );
+  });
+
+  it('never plans availability below replicas - maxUnavailable (or below what there was)', () => {
+    fc.assert(
+      fc.property(stateArb, ({ deployment, instances, tainted, now }) => {
+        const step = planRolloutStep(deployment, instances, now, tainted);
+        const available = (i: SchedulerInstance) => occupies(i, tainted) && isAvailable(i, deployment.update.minReadySeconds, now);
+        const before = instances.filter(available).length;
+        const after = instances.filter((i) => available(i) && !step.stop.includes(i.id)).length;
+        expect(after).toBeGreaterThanOrEqual(Math.min(before, limits(deployment).minAvailable));
+      }),
+    );
+  });
+
+  it('stops only instances desired running and still there, each once', () => {
+    fc.assert(
+      fc.property(stateArb, ({ deployment, instances, tainted, now }) => {
+        const { stop } = planRolloutStep(deployment, instances, now, tainted);
+        expect(new Set(stop).size).toBe(stop.length);
+        const byId = new Map(instances.map((i) => [i.id, i]));
+        for (const id of stop) {
+          const i = byId.get(id) as SchedulerInstance;
+          expect(i.desired).toBe('running');
+          expect(occupies(i, tainted)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('converges, one saved step at a time, to exactly `replicas` available instances of the new revision off tainted nodes', () => {
+    const startArb = fc.record({
+      deployment: deploymentArb,
+      old: fc.array(fc.record({ revision: fc.constantFrom(1, 2), nodeId: fc.constantFrom('n1', 'nd') }), { maxLength: 8 }),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(startArb, ({ deployment, old, seed }) => {
+        const tainted: TaintedNodes = { nd: 'draining' };
+        const random = mulberry32(seed);
+        const { maxTotal, minAvailable } = limits(deployment);
+        let instances: SchedulerInstance[] = old.map((o, k) => ({
+          id: `old${k}`, ...o, desired: 'running', observed: 'healthy', hasHealthCheck: true, readySince: at(-60), createdAt: at(-60),
+        }));
+        let now = at(0);
+        let status = deployment.status;
+        let created = 0;
+        for (let round = 0; round < 300; round++) {
+          const d = { ...deployment, status };
+          const step = planRolloutStep(d, instances, now, tainted);
+          status = step.status;
+          const settled = step.start === 0 && step.stop.length === 0 && instances.every((i) => i.desired === 'running');
+          if (step.status.phase === 'complete' && settled) break;
+          // Save the step: stops become desired stopped, starts new pending instances on usable nodes.
+          const active = instances.filter((i) => occupies(i, tainted)).length;
+          if (active <= maxTotal) expect(active + step.start).toBeLessThanOrEqual(maxTotal);
+          instances = instances.map((i) => (step.stop.includes(i.id) ? { ...i, desired: 'stopped' } : i));
+          for (let k = 0; k < step.start; k++) {
+            instances.push({ id: `new${created++}`, revision: 2, nodeId: NODES[k % 3], desired: 'running', observed: 'pending', hasHealthCheck: true, readySince: null, createdAt: now });
+          }
+          // The world moves on: each instance advances with probability 1/2, time by 1-3 s.
+          now = new Date(now.getTime() + (1 + Math.floor(random() * 3)) * 1000);
+          instances = instances.map((i) => (random() < 0.5 ? advance(i, now) : i)).filter((i) => !GONE.has(i.observed));
+          const available = instances.filter((i) => i.desired === 'running' && isAvailable(i, deployment.update.minReadySeconds, now)).length;
+          if (instances.length >= deployment.replicas) expect(available).toBeGreaterThanOrEqual(Math.min(minAvailable, old.length));
+        }
+        expect(status?.phase).toBe('complete');
+        const running = instances.filter((i) => i.desired === 'running');
+        expect(running).toHaveLength(deployment.replicas);
+        expect(instances).toHaveLength(deployment.replicas); // nothing left stopping
+        for (const i of running) {
+          expect(i.revision).toBe(2);
+          expect(i.nodeId).not.toBe('nd');
+        }
+      }),
+    );
+  });
+});
+
+/** One lifecycle step: pending → starting → healthy; a stopped instance exits. */
+function advance(i: SchedulerInstance, now: Date): SchedulerInstance {
+  if (i.desired === 'stopped') return { ...i, observed: 'exited', readySince: null };
+  if (i.observed === 'pending') return { ...i, observed: 'starting' };
+  if (i.observed === 'starting') return { ...i, observed: 'healthy', readySince: now };
+  return i;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
