@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DbModule } from './db/db.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule, type QueueDriver } from './queue/queue.module';
@@ -34,6 +35,7 @@ export class AppModule {
         TenantsModule,
         TokensModule,
         DeploymentsModule,
+        GatewayModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

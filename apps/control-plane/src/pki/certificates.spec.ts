@@ -29,6 +29,8 @@ describe('cluster CA certificates', () => {
   it('makes a ten-year self-signed CA', () => {
     const x = new X509Certificate(ca.certPem);
     expect(x.ca).toBe(true);
+    expect(x.subject).toMatch(/^CN=oja cluster CA [0-9a-f]{12}$/);
+    expect(new X509Certificate(otherCa.certPem).subject).not.toBe(x.subject);
     expect(x.verify(x.publicKey)).toBe(true);
     expect(new Date(x.validTo).getUTCFullYear()).toBe(2036);
   });

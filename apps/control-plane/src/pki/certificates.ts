@@ -11,7 +11,7 @@ export interface KeyPairPem {
   keyPem: string;
 }
 
-export const CA_COMMON_NAME = 'oja cluster CA';
+export const CA_COMMON_NAME_PREFIX = 'oja cluster CA';
 export const SERVER_COMMON_NAME = 'oja-control-plane';
 const NODE_URI_PREFIX = 'oja://node/';
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -21,7 +21,9 @@ const BACKDATE_MS = 5 * 60 * 1000;
 export function createCa(now: Date = new Date()): KeyPairPem {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
   const cert = newCertificate(keys.publicKey, now, 10);
-  const subject = [{ name: 'commonName', value: CA_COMMON_NAME }];
+  // A per-cluster name: a certificate from another oja cluster then fails as "unknown issuer" (the stream is
+  // refused and logged) instead of matching our CA by name and failing the TLS handshake on the signature.
+  const subject = [{ name: 'commonName', value: `${CA_COMMON_NAME_PREFIX} ${randomBytes(6).toString('hex')}` }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([

@@ -2,7 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Agent-side state: the cluster CA (one row, key encrypted with the secret box), the node key each node
- * joined with, and when the last applied agent report was observed (orders out-of-order reports).
+ * joined with, the agent's health flag and when the last applied report was observed (orders out-of-order
+ * reports), and the deployment generation the scheduler last evaluated (the sweep finds missed wake-ups).
  */
 export class Gateway1763900100000 implements MigrationInterface {
   name = 'Gateway1763900100000';
@@ -18,6 +19,8 @@ export class Gateway1763900100000 implements MigrationInterface {
       );
       ALTER TABLE nodes ADD COLUMN key_fingerprint text;
       ALTER TABLE instances ADD COLUMN reported_at timestamptz;
+      ALTER TABLE instances ADD COLUMN healthy boolean NOT NULL DEFAULT false;
+      ALTER TABLE deployments ADD COLUMN evaluated_generation bigint NOT NULL DEFAULT 0;
       CREATE INDEX instances_pending_idx ON instances (deployment_id) WHERE observed = 'pending' AND desired = 'running';
     `);
   }
@@ -25,6 +28,8 @@ export class Gateway1763900100000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
       DROP INDEX instances_pending_idx;
+      ALTER TABLE deployments DROP COLUMN evaluated_generation;
+      ALTER TABLE instances DROP COLUMN healthy;
       ALTER TABLE instances DROP COLUMN reported_at;
       ALTER TABLE nodes DROP COLUMN key_fingerprint;
       DROP TABLE cluster_ca;

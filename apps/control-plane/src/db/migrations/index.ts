@@ -1,4 +1,5 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema';
+import { Gateway1763900100000 } from './1763900100000-gateway';
 
 /** Every migration, oldest first. Later modules append their own migration classes here. */
-export const MIGRATIONS = [InitialSchema1763900000000];
+export const MIGRATIONS = [InitialSchema1763900000000, Gateway1763900100000];

@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import type { NodeStatus } from '@oja/contracts';
+import type { Peer, Register } from '@oja/proto';
+import { DataSource, EntityManager } from 'typeorm';
+import { lowestFreeSubnet } from './overlay-ipam';
+import { rowsOf } from './sql-rows';
+import type { DesiredInstanceRow } from './desired-state';
+
+export interface SessionNode {
+  id: string;
+  name: string;
+  keyFingerprint: string | null;
+  status: NodeStatus;
+}
+
+export interface RegisteredNode {
+  id: string;
+  name: string;
+  overlaySubnet: string | null;
+  previousStatus: NodeStatus;
+  /** Whether the node had ever heartbeated before this registration (a returning node, not a new one). */
+  seenBefore: boolean;
+}
+
+export interface DesiredRow extends DesiredInstanceRow {
+  tenantId: string;
+  registryCredential: string | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const SUBNET_ATTEMPTS = 20;
+
+/** The node rows as the gateway sees them: join, registration, heartbeats, peers, desired sets. */
+@Injectable()
+export class AgentNodesRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  async find(nodeId: string): Promise<SessionNode | null> {
+    const rows: { id: string; name: string; key_fingerprint: string | null; status: NodeStatus }[] = await this.ds.query(
+      `SELECT id, name, key_fingerprint, status FROM nodes WHERE id = $1`,
+      [nodeId],
+    );
+    return rows[0] ? { id: rows[0].id, name: rows[0].name, keyFingerprint: rows[0].key_fingerprint, status: rows[0].status } : null;
+  }
+
+  /** The node holding `name`, locked for the rest of the transaction (joins of one name serialize here). */
+  async lockByName(tx: EntityManager, name: string): Promise<{ id: string; keyFingerprint: string | null } | null> {
+    const rows: { id: string; key_fingerprint: string | null }[] = await tx.query(
+      `SELECT id, key_fingerprint FROM nodes WHERE name = $1 FOR UPDATE`,
+      [name],
+    );
+    return rows[0] ? { id: rows[0].id, keyFingerprint: rows[0].key_fingerprint } : null;
+  }
+
+  /** A joined node starts "down": it becomes ready when its agent registers on the stream. */
+  async insertJoined(tx: EntityManager, name: string, keyFingerprint: string): Promise<string> {
+    const rows: { id: string }[] = await tx.query(
+      `INSERT INTO nodes (name, underlay_address, status, key_fingerprint) VALUES ($1, '', 'down', $2) RETURNING id`,
+      [name, keyFingerprint],
+    );
+    return rows[0].id;
+  }
+
+  async setCertificate(tx: EntityManager, nodeId: string, keyFingerprint: string, certFingerprint: string): Promise<void> {
+    await tx.query(`UPDATE nodes SET key_fingerprint = $2, cert_fingerprint = $3 WHERE id = $1`, [nodeId, keyFingerprint, certFingerprint]);
+  }
+
+  /** Applies a Register: facts about the node, ready again unless an operator drains it. */
+  async register(nodeId: string, reg: Register): Promise<RegisteredNode | null> {
+    const rows = rowsOf<{ id: string; name: string; overlay_subnet: string | null; previous_status: NodeStatus; seen_before: boolean }>(
+      await this.ds.query(
+        `UPDATE nodes n SET
+           capacity_cpu = $2, capacity_memory_mb = $3, labels = $4::jsonb, underlay_address = $5,
+           wg_public_key = NULLIF($6, ''), wg_listen_port = NULLIF($7, 0), agent_version = $8,
+           status = CASE WHEN old.status = 'draining' THEN 'draining' ELSE 'ready' END,
+           last_heartbeat_at = now()
+         FROM (SELECT id, status, last_heartbeat_at FROM nodes WHERE id = $1 FOR UPDATE) old
+         WHERE n.id = old.id
+         RETURNING n.id, n.name, n.overlay_subnet, old.status AS previous_status, old.last_heartbeat_at IS NOT NULL AS seen_before`,
+        [nodeId, reg.capacity?.cpu ?? 0, reg.capacity?.memoryMb ?? 0, JSON.stringify(reg.labels ?? {}), reg.underlayAddress,
+          reg.wgPublicKey, reg.wgListenPort, reg.agentVersion],
+      ),
+    );
+    const r = rows[0];
+    return r ? { id: r.id, name: r.name, overlaySubnet: r.overlay_subnet, previousStatus: r.previous_status, seenBefore: r.seen_before } : null;
+  }
+
+  /**
+   * Gives the node the lowest free /24 of `cidr` unless it has one. Two replicas may pick the same subnet
+   * for different nodes at once: the unique constraint rejects one, which then retries with a fresh view.
+   */
+  async ensureSubnet(nodeId: string, cidr: string): Promise<string> {
+    for (let attempt = 0; attempt < SUBNET_ATTEMPTS; attempt++) {
+      const taken: { overlay_subnet: string; id: string }[] = await this.ds.query(`SELECT id, overlay_subnet FROM nodes WHERE overlay_subnet IS NOT NULL`);
+      const own = taken.find((t) => t.id === nodeId);
+      if (own) return own.overlay_subnet;
+      const subnet = lowestFreeSubnet(cidr, taken.map((t) => t.overlay_subnet));
+      try {
+        const rows = rowsOf<{ overlay_subnet: string }>(
+          await this.ds.query(`UPDATE nodes SET overlay_subnet = COALESCE(overlay_subnet, $2) WHERE id = $1 RETURNING overlay_subnet`, [
+            nodeId,
+            subnet,
+          ]),
+        );
+        if (rows[0]) return rows[0].overlay_subnet;
+        throw new Error(`node ${nodeId} no longer exists`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      }
+    }
+    throw new Error(`could not allocate an overlay subnet for node ${nodeId} after ${SUBNET_ATTEMPTS} attempts`);
+  }
+
+  /** WireGuard peers of a node: every other node that has a key and a subnet. */
+  async peersOf(nodeId: string): Promise<Peer[]> {
+    const rows: { name: string; wg_public_key: string; underlay_address: string; wg_listen_port: number | null; overlay_subnet: string }[] =
+      await this.ds.query(
+        `SELECT name, wg_public_key, underlay_address, wg_listen_port, overlay_subnet FROM nodes
+          WHERE id <> $1 AND wg_public_key IS NOT NULL AND overlay_subnet IS NOT NULL ORDER BY name`,
+        [nodeId],
+      );
+    return rows.map((r) => ({
+      nodeName: r.name,
+      publicKey: r.wg_public_key,
+      endpoint: r.wg_listen_port ? `${r.underlay_address}:${r.wg_listen_port}` : r.underlay_address,
+      allowedIps: [r.overlay_subnet],
+    }));
+  }
+
+  async otherNodeIds(nodeId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM nodes WHERE id <> $1 AND wg_public_key IS NOT NULL`, [nodeId]);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Bumps the node's desired-state generation and reads its desired set in the same transaction: the row
+   * lock orders concurrent builds, so a higher generation never carries an older set. `stoppedIds` are the
+   * instances left out because they were stopped: once the agent converged to this generation they are gone.
+   */
+  async nextDesiredState(nodeId: string): Promise<{ generation: number; rows: DesiredRow[]; stoppedIds: string[] } | null> {
+    return this.ds.transaction(async (tx) => {
+      const gen = rowsOf<{ generation: string }>(
+        await tx.query(`UPDATE nodes SET generation = generation + 1 WHERE id = $1 RETURNING generation`, [nodeId]),
+      );
+      if (!gen[0]) return null;
+      const rows: { id: string; tenant: string; tenant_id: string; deployment: string; revision: number; spec: DesiredRow['spec'] }[] = await tx.query(
+        `SELECT i.id, t.name AS tenant, t.id AS tenant_id, d.name AS deployment, i.revision, r.spec
+           FROM instances i
+           JOIN deployments d ON d.id = i.deployment_id
+           JOIN tenants t ON t.id = d.tenant_id
+           JOIN revisions r ON r.deployment_id = i.deployment_id AND r.number = i.revision
+          WHERE i.node_id = $1 AND i.desired = 'running'
+          ORDER BY i.created_at, i.id`,
+        [nodeId],
+      );
+      const stopped: { id: string }[] = await tx.query(`SELECT id FROM instances WHERE node_id = $1 AND desired = 'stopped'`, [nodeId]);
+      return {
+        generation: Number(gen[0].generation),
+        stoppedIds: stopped.map((s) => s.id),
+        rows: rows.map((r) => ({
+          id: r.id, tenant: r.tenant, tenantId: r.tenant_id, deployment: r.deployment, revision: r.revision, spec: r.spec,
+          registryCredential: r.spec.registryCredential ?? null,
+        })),
+      };
+    });
+  }
+
+  /** Deployments with instances no node could take: worth another try when capacity appears. */
+  async deploymentsAwaitingNodes(): Promise<string[]> {
+    const rows: { deployment_id: string }[] = await this.ds.query(
+      `SELECT DISTINCT deployment_id FROM instances WHERE desired = 'running' AND node_id IS NULL`,
+    );
+    return rows.map((r) => r.deployment_id);
+  }
+
+  /** Records heartbeats of many nodes in one statement; returns the nodes that were down and are back. */
+  async heartbeat(nodeIds: string[]): Promise<{ id: string }[]> {
+    if (nodeIds.length === 0) return [];
+    await this.ds.query(`UPDATE nodes SET last_heartbeat_at = now() WHERE id = ANY($1::uuid[])`, [nodeIds]);
+    return rowsOf(await this.ds.query(`UPDATE nodes SET status = 'ready' WHERE id = ANY($1::uuid[]) AND status = 'down' RETURNING id`, [nodeIds]));
+  }
+}

@@ -1,0 +1,234 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { EntityManager } from 'typeorm';
+import type { AgentMessage, ControlMessage, Heartbeat, InstanceStatus, Register } from '@oja/proto';
+import { CONFIG, type Config } from '../config/config';
+import { Transactor } from '../db/db.module';
+import { EventsService } from '../events/events.service';
+import { certificateKeyFingerprint, nodeIdFromCertificate } from '../pki/certificates';
+import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
+import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
+import { AgentNodesRepository, type SessionNode } from './agent-nodes.repository';
+import { AgentSession } from './agent-session';
+import { AgentSessions } from './agent-sessions.service';
+import { GatewayError } from './gateway-error';
+import { InstanceReportsRepository } from './instance-reports.repository';
+import { isStale, needsEvaluation, parseReport, transitionEvents } from './instance-status';
+import { OverlayExhaustedError } from './overlay-ipam';
+
+export const HEARTBEAT_INTERVAL_SECONDS = 2;
+/** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
+const HEARTBEAT_FLUSH_MS = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Call = ServerDuplexStream<AgentMessage, ControlMessage>;
+
+/**
+ * Connect streams: authenticates the agent by its certificate (never by what it says), then handles its
+ * messages in order — Register, Heartbeat, InstanceStatus, log chunks.
+ */
+@Injectable()
+export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('AgentStreams');
+  private readonly heartbeats = new Set<string>();
+  private flushTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly nodes: AgentNodesRepository,
+    private readonly reports: InstanceReportsRepository,
+    private readonly sessions: AgentSessions,
+    private readonly transactor: Transactor,
+    private readonly events: EventsService,
+    @Inject(EVALUATION_QUEUE) private readonly queue: EvaluationQueue,
+    @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  onModuleInit(): void {
+    this.flushTimer = setInterval(() => void this.flushHeartbeats(), HEARTBEAT_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.flushTimer);
+  }
+
+  async accept(call: Call): Promise<void> {
+    let node: SessionNode;
+    try {
+      node = await this.authenticate(call);
+    } catch (err) {
+      const refusal = err instanceof GatewayError ? err : new GatewayError(status.UNAVAILABLE, 'control plane cannot check the node now');
+      this.logger.warn(`stream from ${call.getPeer()} refused: ${refusal.message}${err === refusal ? '' : ` (${(err as Error).message})`}`);
+      call.emit('error', refusal.toStatus());
+      return;
+    }
+    let session: AgentSession | undefined;
+    // Messages of one stream are handled strictly in order.
+    let chain = Promise.resolve();
+    call.on('data', (msg: AgentMessage) => {
+      chain = chain.then(async () => {
+        try {
+          session = await this.handle(call, node, session, msg);
+        } catch (err) {
+          const failure = err instanceof GatewayError ? err : null;
+          const line = `node ${node.name}: ${msg.kind?.$case ?? 'empty message'} failed: ${(err as Error).message}`;
+          if (failure) this.logger.warn(line);
+          else this.logger.error(line);
+          if (failure) {
+            session?.close(failure.toStatus());
+            if (!session) call.emit('error', failure.toStatus());
+          }
+        }
+      });
+    });
+    const drop = () => {
+      if (!session) return;
+      this.sessions.remove(session);
+      session.close();
+    };
+    call.on('end', drop);
+    call.on('cancelled', drop);
+    call.on('error', drop);
+    call.on('close', drop);
+  }
+
+  private async authenticate(call: Call): Promise<SessionNode> {
+    const cert = call.getAuthContext()?.sslPeerCertificate;
+    if (!cert?.raw) throw new GatewayError(status.UNAUTHENTICATED, "a client certificate issued by this cluster's CA is required");
+    const nodeId = nodeIdFromCertificate(cert.raw);
+    if (!nodeId || !UUID.test(nodeId)) throw new GatewayError(status.UNAUTHENTICATED, 'the client certificate names no node');
+    const node = await this.nodes.find(nodeId);
+    if (!node) throw new GatewayError(status.UNAUTHENTICATED, `node ${nodeId} is not registered`);
+    if (node.keyFingerprint && node.keyFingerprint !== certificateKeyFingerprint(cert.raw)) {
+      throw new GatewayError(status.UNAUTHENTICATED, `the certificate's key is not the key node ${node.name} joined with`);
+    }
+    return node;
+  }
+
+  private async handle(call: Call, node: SessionNode, session: AgentSession | undefined, msg: AgentMessage): Promise<AgentSession | undefined> {
+    const kind = msg.kind;
+    if (kind?.$case === 'register') return this.register(call, node, session, kind.value);
+    if (!session) {
+      this.logger.warn(`node ${node.name} sent ${kind?.$case ?? 'an empty message'} before Register; ignored`);
+      return session;
+    }
+    switch (kind?.$case) {
+      case 'heartbeat':
+        await this.heartbeat(session, kind.value);
+        break;
+      case 'instanceStatus':
+        await this.instanceStatus(session.nodeId, kind.value, new Date());
+        break;
+      case 'logChunk':
+        session.deliverLogChunk(kind.value);
+        break;
+      case 'logEnd':
+        session.deliverLogEnd(kind.value);
+        break;
+      default:
+        break;
+    }
+    return session;
+  }
+
+  private async register(call: Call, node: SessionNode, current: AgentSession | undefined, reg: Register): Promise<AgentSession> {
+    if (reg.nodeName !== node.name) {
+      throw new GatewayError(status.PERMISSION_DENIED, `this certificate belongs to node "${node.name}", not "${reg.nodeName}"`);
+    }
+    const registered = await this.nodes.register(node.id, reg);
+    if (!registered) throw new GatewayError(status.UNAUTHENTICATED, `node ${node.name} is no longer registered`);
+    let overlaySubnet: string;
+    try {
+      overlaySubnet = await this.nodes.ensureSubnet(node.id, this.config.overlayCidr);
+    } catch (err) {
+      if (err instanceof OverlayExhaustedError) throw new GatewayError(status.RESOURCE_EXHAUSTED, err.message);
+      throw err;
+    }
+    const back = registered.previousStatus === 'down' && registered.seenBefore;
+    await this.events.record({ nodeId: node.id, type: back ? 'node.up' : 'node.registered', message: `node ${node.name} registered (agent ${reg.agentVersion || 'unknown'})` });
+
+    // Adoption: what the agent already runs is reported like any status; stopped instances it no longer runs are gone.
+    const receivedAt = new Date();
+    for (const instance of reg.instances) await this.instanceStatus(node.id, instance, receivedAt);
+    const running = reg.instances.map((i) => i.instanceId).filter((id) => UUID.test(id));
+    await this.forgetStopped(node.id, (tx) => this.reports.stoppedNotIn(tx, node.id, running));
+
+    const session = current ?? new AgentSession(node.id, node.name, call);
+    this.sessions.add(session);
+    session.send({
+      $case: 'registered',
+      value: {
+        nodeId: node.id, overlaySubnet, overlayCidr: this.config.overlayCidr, peers: await this.nodes.peersOf(node.id),
+        heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
+      },
+    });
+    await this.notifier.notify(await this.nodes.otherNodeIds(node.id)).catch((err: Error) => this.logger.warn(`peer wake-up failed: ${err.message}`));
+    await this.sessions.pushDesiredState(session);
+    // New capacity: deployments waiting for a node get another chance now rather than at the next sweep.
+    await this.enqueueAll(await this.nodes.deploymentsAwaitingNodes());
+    return session;
+  }
+
+  private async heartbeat(session: AgentSession, hb: Heartbeat): Promise<void> {
+    this.heartbeats.add(session.nodeId);
+    // Converged to generation g: instances stopped as of g no longer run there.
+    const done: string[] = [];
+    for (const [generation, ids] of session.stoppedAt) {
+      if (generation > hb.observedGeneration) continue;
+      done.push(...ids);
+      session.stoppedAt.delete(generation);
+    }
+    if (done.length) await this.forgetStopped(session.nodeId, async () => done);
+  }
+
+  /** Applies one agent report to the node's instance; reports about other nodes' instances or stale ones are ignored. */
+  async instanceStatus(nodeId: string, report: InstanceStatus, receivedAt: Date): Promise<void> {
+    if (!UUID.test(report.instanceId)) return;
+    const next = parseReport(report, receivedAt);
+    if (!next) {
+      this.logger.warn(`node ${nodeId} reported unknown state "${report.state}" for instance ${report.instanceId}`);
+      return;
+    }
+    const deploymentId = await this.transactor.run(async (tx) => {
+      const prev = await this.reports.lockOnNode(tx, report.instanceId, nodeId);
+      if (!prev || isStale(prev, next)) return null;
+      if (prev.desired === 'stopped' && (next.state === 'exited' || next.state === 'failed')) {
+        await this.reports.deleteStopped(tx, nodeId, [report.instanceId]);
+        return prev.deploymentId;
+      }
+      await this.reports.apply(tx, report.instanceId, next);
+      const base = { deploymentId: prev.deploymentId, nodeId, instanceId: report.instanceId };
+      for (const event of transitionEvents(prev, next)) await this.events.record({ ...base, ...event }, tx);
+      return needsEvaluation(prev, next) ? prev.deploymentId : null;
+    });
+    if (deploymentId) await this.enqueueAll([deploymentId]);
+  }
+
+  private async forgetStopped(nodeId: string, ids: (tx: EntityManager) => Promise<string[]>): Promise<void> {
+    const deployments = await this.transactor.run(async (tx) => this.reports.deleteStopped(tx, nodeId, await ids(tx)));
+    await this.enqueueAll(deployments);
+  }
+
+  private async flushHeartbeats(): Promise<void> {
+    const ids = [...this.heartbeats];
+    this.heartbeats.clear();
+    try {
+      const revived = await this.nodes.heartbeat(ids);
+      for (const { id } of revived) {
+        await this.events.record({ nodeId: id, type: 'node.up', message: 'node heartbeating again' });
+        const session = this.sessions.get(id);
+        if (session) await this.sessions.pushDesiredState(session);
+      }
+      if (revived.length) await this.enqueueAll(await this.nodes.deploymentsAwaitingNodes());
+    } catch (err) {
+      this.logger.warn(`heartbeats of ${ids.length} nodes not recorded: ${(err as Error).message}`);
+    }
+  }
+
+  private async enqueueAll(deploymentIds: string[]): Promise<void> {
+    for (const id of deploymentIds) {
+      await this.queue.enqueue(id).catch((err: Error) => this.logger.warn(`evaluation of deployment ${id} not queued: ${err.message}`));
+    }
+  }
+}
