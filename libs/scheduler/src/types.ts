@@ -93,6 +93,8 @@ export interface RolloutStatus {
   outdated: number;
   /** When the rollout last made progress (or began); measured against progressDeadlineSeconds. */
   progressAt: Date;
+  /** When this revision first became complete; from then on it never times out (as Kubernetes' NewRSAvailable). */
+  completedAt: Date | null;
   reason: string;
 }
 
