@@ -10,7 +10,9 @@ import { EventsModule } from './events/events.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NodesModule } from './nodes/nodes.module';
 import { QueueModule, type QueueDriver } from './queue/queue.module';
+import { RegistryModule } from './registry/registry.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TokensModule } from './tokens/tokens.module';
 
@@ -36,6 +38,8 @@ export class AppModule {
         TokensModule,
         DeploymentsModule,
         GatewayModule,
+        NodesModule,
+        RegistryModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };
