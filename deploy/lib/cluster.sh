@@ -24,7 +24,7 @@ api() {
 json_get() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const j = JSON.parse(s); const v = eval(process.argv[1]); if (v !== undefined) console.log(v); })' "$1"; }
 
-control_plane_ready() { curl -fsS --max-time 3 "$(api_url)/readyz" >/dev/null; }
+control_plane_ready() { curl -fs --max-time 3 "$(api_url)/readyz" >/dev/null; }
 
 # wait_for_daemon NAME SECONDS CHECK...: until CHECK passes; fails early (with the log) if NAME dies.
 wait_for_daemon() {
