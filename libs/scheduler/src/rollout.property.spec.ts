@@ -1,60 +1,11 @@
 import fc from 'fast-check';
+import { GONE, NODES, deploymentArb, limits, occupies, stateArb } from '../test/arbitraries';
 import { at } from '../test/factories';
 import { isAvailable } from './instances';
-import { planRolloutStep, resolveFenceposts } from './rollout';
-import type { SchedulerDeployment, SchedulerInstance, TaintedNodes } from './types';
+import { planRolloutStep } from './rollout';
+import type { SchedulerInstance, TaintedNodes } from './types';
 
 // Safety and liveness of the rollout planner over random deployments, instance mixes and tainted nodes.
-
-const NODES = ['n1', 'n2', 'n3', 'nd'];
-const GONE = new Set(['exited', 'failed', 'lost']);
-
-const intOrPercent = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`));
-
-const deploymentArb: fc.Arbitrary<SchedulerDeployment> = fc.record({
-  id: fc.constant('web'),
-  replicas: fc.integer({ min: 0, max: 8 }),
-  currentRevision: fc.constant(2),
-  update: fc.record({
-    maxSurge: intOrPercent,
-    maxUnavailable: intOrPercent,
-    minReadySeconds: fc.integer({ min: 0, max: 5 }),
-    progressDeadlineSeconds: fc.constant(600),
-  }),
-  paused: fc.constant(false),
-  status: fc.constant(null),
-});
-
-const instanceArb = (id: string): fc.Arbitrary<SchedulerInstance> =>
-  fc.record({
-    id: fc.constant(id),
-    revision: fc.constantFrom(1, 2),
-    nodeId: fc.constantFrom(null, ...NODES),
-    desired: fc.constantFrom('running', 'running', 'stopped'),
-    observed: fc.constantFrom('pending', 'starting', 'running', 'healthy', 'healthy', 'unhealthy', 'failed', 'exited', 'lost'),
-    hasHealthCheck: fc.boolean(),
-    readySince: fc.option(fc.integer({ min: 0, max: 10 }).map(at)),
-    createdAt: fc.integer({ min: 0, max: 10 }).map(at),
-  });
-
-const stateArb = fc.record({
-  deployment: deploymentArb,
-  instances: fc.integer({ min: 0, max: 14 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => instanceArb(`i${i}`)))),
-  tainted: fc.dictionary(fc.constantFrom(...NODES), fc.constantFrom('down', 'draining', 'ineligible') as fc.Arbitrary<'down' | 'draining' | 'ineligible'>),
-  now: fc.integer({ min: 0, max: 20 }).map(at),
-});
-
-/** Restated from the design: counts until lost (or on a down node), or stopped and reported gone. */
-function occupies(i: SchedulerInstance, tainted: TaintedNodes): boolean {
-  const onDownNode = i.nodeId !== null && tainted[i.nodeId] === 'down';
-  if (onDownNode || i.observed === 'lost') return false;
-  return i.desired === 'running' || !GONE.has(i.observed);
-}
-
-const limits = (d: SchedulerDeployment) => {
-  const { maxSurge, maxUnavailable } = resolveFenceposts(d.update.maxSurge, d.update.maxUnavailable, d.replicas);
-  return { maxTotal: d.replicas + maxSurge, minAvailable: Math.max(0, d.replicas - maxUnavailable) };
-};
 
 describe('planRolloutStep properties', () => {
   it('never starts past replicas + maxSurge, counting instances still stopping', () => {
