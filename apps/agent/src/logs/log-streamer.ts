@@ -28,7 +28,7 @@ export class LogStreamer {
     return this.open;
   }
 
-  async streamLogs(instanceId: string, opts: LogOptions, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+  async streamLogs(instanceId: string, opts: LogOptions, onLine: (line: LogLine) => void | Promise<void>, signal: AbortSignal): Promise<void> {
     const containerId = this.containerOf(instanceId);
     if (!containerId) throw new UnknownInstanceError(instanceId);
     this.open += 1;

@@ -141,7 +141,7 @@ export class DockerRuntime implements Runtime {
     });
   }
 
-  async logs(id: string, opts: LogOptions, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+  async logs(id: string, opts: LogOptions, onLine: (line: LogLine) => void | Promise<void>, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     const common = {
       stdout: true,
@@ -154,12 +154,15 @@ export class DockerRuntime implements Runtime {
     const container = this.docker.getContainer(id);
     if (!opts.follow) {
       const all = await container.logs({ ...common, follow: false });
-      [...demux.push(all), ...demux.end()].forEach(onLine);
+      for (const line of [...demux.push(all), ...demux.end()]) {
+        if (signal.aborted) return;
+        await onLine(line);
+      }
       return;
     }
     const stream = (await container.logs({ ...common, follow: true })) as unknown as Readable;
-    await consume(stream, signal, (chunk) => demux.push(chunk).forEach(onLine));
-    demux.end().forEach(onLine);
+    await consume(stream, signal, (chunk) => deliver(demux.push(chunk), onLine));
+    if (!signal.aborted) await deliver(demux.end(), onLine);
   }
 
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult> {
@@ -212,8 +215,24 @@ async function ignoreStatus<T>(call: Promise<T>, ...statuses: number[]): Promise
   }
 }
 
-/** Reads a stream until it ends or the signal aborts (then it is destroyed, closing the engine connection). */
-function consume(stream: Readable, signal: AbortSignal, onChunk: (chunk: Buffer) => void): Promise<void> {
+/** Callbacks typed `=> void` may still return values (e.g. `lines.push(l)`): only a thenable means "wait". */
+function isPromise(value: unknown): value is Promise<void> {
+  return typeof (value as Promise<void> | undefined)?.then === 'function';
+}
+
+/** Hands lines over in order; resolves (for back-pressure) only when a slow consumer has taken them all. */
+function deliver(lines: LogLine[], onLine: (line: LogLine) => void | Promise<void>): void | Promise<void> {
+  for (let i = 0; i < lines.length; i++) {
+    const pending = onLine(lines[i]);
+    if (isPromise(pending)) return pending.then(() => deliver(lines.slice(i + 1), onLine));
+  }
+}
+
+/**
+ * Reads a stream until it ends or the signal aborts (then it is destroyed, closing the engine connection).
+ * When onChunk returns a promise the stream is paused until it settles.
+ */
+function consume(stream: Readable, signal: AbortSignal, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
     const finish = () => {
       signal.removeEventListener('abort', abort);
@@ -225,7 +244,15 @@ function consume(stream: Readable, signal: AbortSignal, onChunk: (chunk: Buffer)
     };
     if (signal.aborted) return abort();
     signal.addEventListener('abort', abort, { once: true });
-    stream.on('data', (chunk: Buffer | string) => onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    stream.on('data', (chunk: Buffer | string) => {
+      const pending = onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (!isPromise(pending)) return;
+      stream.pause();
+      pending.then(
+        () => stream.resume(),
+        () => abort(),
+      );
+    });
     stream.once('end', finish);
     stream.once('close', finish);
     stream.once('error', finish);
@@ -253,13 +280,15 @@ function errorText(err: unknown): string {
  * ("unauthorized", "denied", "authentication required"; "manifest unknown", "not found").
  */
 export function describePullFailure(image: string, message: string, auth?: RegistryAuth): string {
-  const text = auth?.password ? message.split(auth.password).join('***') : message;
+  const scrubbed = auth?.password ? message.split(auth.password).join('***') : message;
+  // docker-modem prefixes "(HTTP code 500) server error - "; the engine's own words follow.
+  const text = scrubbed.replace(/^\(HTTP code \d+\)[^-]*- /, '');
   if (/unauthorized|authentication required|incorrect username or password|\bdenied\b|403/i.test(text) && auth) {
     return 'pull denied: bad credentials';
   }
   if (/manifest unknown|not found|does not exist|pull access denied|name unknown/i.test(text)) {
     return `image not found: ${image}`;
   }
-  if (/unauthorized|authentication required/i.test(text)) return `pull denied: ${image} needs registry credentials`;
+  if (/unauthorized|authentication required|no basic auth credentials/i.test(text)) return `pull denied: ${image} needs registry credentials`;
   return `pull failed: ${image}: ${text.trim()}`;
 }

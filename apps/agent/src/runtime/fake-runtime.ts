@@ -104,7 +104,7 @@ export class FakeRuntime implements Runtime {
     this.listeners.delete(onEvent);
   }
 
-  async logs(_id: string, _opts: unknown, _onLine: (l: LogLine) => void, _signal: AbortSignal): Promise<void> {
+  async logs(_id: string, _opts: unknown, _onLine: (l: LogLine) => void | Promise<void>, _signal: AbortSignal): Promise<void> {
     throw new Error('FakeRuntime has no logs');
   }
 

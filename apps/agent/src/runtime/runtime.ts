@@ -107,8 +107,11 @@ export interface Runtime {
    * aborts; resolves when the subscription ends (abort or engine disconnect).
    */
   events(labels: Record<string, string | undefined>, onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void>;
-  /** Streams demultiplexed log lines; resolves when the stream ends or the signal aborts (closing it). */
-  logs(id: string, opts: LogOptions, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Streams demultiplexed log lines; resolves when the stream ends or the signal aborts (closing it).
+   * When onLine returns a promise (the consumer is full), reading waits for it.
+   */
+  logs(id: string, opts: LogOptions, onLine: (line: LogLine) => void | Promise<void>, signal: AbortSignal): Promise<void>;
   /** Runs a command inside a running container; a timeout counts as a failure (exitCode -1). */
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
   /** Creates a bridge network with that name (and subnet, if given) unless it exists. */

@@ -1,0 +1,67 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { docker, waitFor } from './support';
+
+/** A docker-registry (distribution 2.8) with htpasswd auth on a free 127.0.0.1 port; dockerd trusts 127.0.0.0/8 over plain http. */
+export interface PrivateRegistry {
+  address: string;
+  username: string;
+  password: string;
+  /** Tags a local image into the registry and pushes it, then drops the local tag (so agents must pull). */
+  push(localImage: string, repository: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startPrivateRegistry(username: string, password: string): Promise<PrivateRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'oja-registry-'));
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', username, password]));
+  writeFileSync(
+    join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: { level: error }',
+      `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} } }`,
+      `http: { addr: "${address}" }`,
+      `auth: { htpasswd: { realm: oja, path: ${join(dir, 'htpasswd')} } }`,
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  await waitFor(async () => (await fetch(`http://${address}/v2/`).catch(() => null))?.status === 401, 'registry up');
+  const pushed: string[] = [];
+  const authconfig = { username, password, serveraddress: address };
+
+  return {
+    address,
+    username,
+    password,
+    async push(localImage, repository) {
+      const [repo, tag] = repository.split(':');
+      const target = `${address}/${repo}`;
+      await docker.getImage(localImage).tag({ repo: target, tag });
+      const stream = (await docker.getImage(`${target}:${tag}`).push({ authconfig })) as unknown as Readable;
+      await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+      await docker.getImage(`${target}:${tag}`).remove();
+      pushed.push(`${target}:${tag}`);
+      return `${target}:${tag}`;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      for (const image of pushed) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
