@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+'use strict';
+// API latency at fixed rates against the built control plane (child process on 127.0.0.1, fresh database):
+// PUT /v1/deployments/<name> alternating two specs over many names, then GET /v1/deployments/<name>.
+// Usage: npm run bench -- api [--put-rate 500] [--get-rate 1000] [--seconds 10] [--names 200] [--connections 32]
+// Goal reported against: mutating p99 <= 50 ms at 500 req/s.
+const autocannon = require('autocannon');
+const { api, appendResult, machine, parseFlags, printResult, startControlPlane } = require('./lib');
+
+const PUT_P99_GOAL_MS = 50;
+
+async function main() {
+  const opts = parseFlags(process.argv.slice(2), { putRate: 500, getRate: 1000, seconds: 10, names: 200, connections: 32 });
+  const cp = await startControlPlane();
+  try {
+    const { token } = await api(cp.baseUrl, 'POST', '/v1/tenants', {
+      token: cp.adminToken,
+      body: { name: 'bench', quota: { instances: 1_000_000, cpu: 100_000, memoryMb: 1_000_000_000 } },
+    });
+    const names = Array.from({ length: opts.names }, (_, i) => `bench-${i}`);
+    const spec = (name, variant) => ({
+      name,
+      image: `oja/busybox:${variant}`,
+      replicas: 1,
+      command: ['httpd', '-f', '-p', '8080'],
+      env: { VARIANT: String(variant) },
+      ports: [{ name: 'http', container: 8080 }],
+      resources: { cpu: 0.01, memoryMb: 8 },
+    });
+    // Every deployment exists before measuring, so the PUTs are updates that alternate specs (a new revision each).
+    for (const name of names) await api(cp.baseUrl, 'PUT', `/v1/deployments/${name}`, { token, body: spec(name, 1) });
+
+    let putCount = 0;
+    const put = await fire(cp.baseUrl, token, opts, opts.putRate, {
+      method: 'PUT',
+      setupRequest: (req) => {
+        const i = putCount++;
+        const name = names[i % names.length];
+        return { ...req, path: `/v1/deployments/${name}`, body: JSON.stringify(spec(name, 2 - (Math.floor(i / names.length) % 2))) };
+      },
+    });
+    let getCount = 0;
+    const get = await fire(cp.baseUrl, token, opts, opts.getRate, {
+      method: 'GET',
+      setupRequest: (req) => ({ ...req, path: `/v1/deployments/${names[getCount++ % names.length]}` }),
+    });
+
+    const figures = {
+      bench: 'api',
+      seconds: opts.seconds,
+      names: opts.names,
+      put,
+      get,
+      goal: { putP99Ms: PUT_P99_GOAL_MS, met: put.p99Ms <= PUT_P99_GOAL_MS && put.errors === 0 && put.non2xx === 0 },
+      machine: machine(),
+    };
+    console.log(`PUT ${put.rate}/s: p50 ${put.p50Ms} ms, p99 ${put.p99Ms} ms, ${put.throughput} req/s, ${put.errors} errors, ${put.non2xx} non-2xx`);
+    console.log(`GET ${get.rate}/s: p50 ${get.p50Ms} ms, p99 ${get.p99Ms} ms, ${get.throughput} req/s, ${get.errors} errors, ${get.non2xx} non-2xx`);
+    console.log(`goal PUT p99 <= ${PUT_P99_GOAL_MS} ms at ${put.rate}/s: ${figures.goal.met ? 'met' : 'NOT met'}`);
+    appendResult('api', { put, get, goalMet: figures.goal.met }, {
+      summary: `PUT ${put.rate}/s p99 ${put.p99Ms} ms (goal ≤ ${PUT_P99_GOAL_MS}: ${figures.goal.met ? 'met' : 'not met'}); GET ${get.rate}/s p99 ${get.p99Ms} ms`,
+    });
+    printResult(figures);
+  } finally {
+    await cp.stop();
+  }
+}
+
+/** autocannon at a fixed overall rate for the given seconds; latency figures in ms. */
+async function fire(baseUrl, token, opts, rate, request) {
+  const result = await autocannon({
+    url: baseUrl,
+    connections: opts.connections,
+    overallRate: rate,
+    duration: opts.seconds,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    requests: [request],
+  });
+  return {
+    rate,
+    requests: result.requests.total,
+    throughput: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p90Ms: result.latency.p90,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+main().catch((err) => {
+  console.error(`bench api failed: ${err.stack ?? err}`);
+  process.exit(1);
+});
