@@ -1,32 +1,18 @@
 #!/usr/bin/env node
 // Pure scheduler throughput: places --instances N over --nodes M in one place() batch, no I/O.
 // Build first: npx tsc -p libs/scheduler/tsconfig.lib.json
-// Usage: node test/bench/scheduler-pure.js [--instances 1000000] [--nodes 5000] [--seed 1]
-// Prints a human summary, then the figures as one JSON object on the last line.
+// Usage: npm run bench -- scheduler-pure [--instances 1000000] [--nodes 5000] [--seed 1]
+// Prints a human summary, then the figures as one JSON object on the last line, and appends a row to
+// docs/benchmarks.md.
 'use strict';
 const path = require('node:path');
-const { parseArgs } = require('node:util');
-const { place } = require(path.join(__dirname, '../../libs/scheduler/dist'));
+const { ROOT, appendResult, parseFlags, printResult, requireBuilt } = require('./lib');
 
-const { values } = parseArgs({
-  options: {
-    instances: { type: 'string', default: '1000000' },
-    nodes: { type: 'string', default: '5000' },
-    seed: { type: 'string', default: '1' },
-  },
-});
-const instances = positiveInt('instances', values.instances);
-const nodeCount = positiveInt('nodes', values.nodes);
-const random = mulberry32(positiveInt('seed', values.seed));
-
-function positiveInt(name, raw) {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
+const flags = parseFlags(process.argv.slice(2), { instances: 1_000_000, nodes: 5000, seed: 1 });
+const { place } = requireBuilt(path.join(ROOT, 'libs', 'scheduler', 'dist', 'index.js'));
+const instances = Math.floor(flags.instances);
+const nodeCount = Math.floor(flags.nodes);
+const random = mulberry32(flags.seed);
 
 // Deterministic PRNG so runs are comparable.
 function mulberry32(seed) {
@@ -101,4 +87,5 @@ console.log(
   `placed ${figures.placed} of ${instances} instances (${requests.length} deployments) over ${nodeCount} nodes in ${figures.seconds}s` +
     (result.unplaced.length ? `; first unplaced: ${result.unplaced[0].deploymentId}: ${result.unplaced[0].reason}` : ''),
 );
-console.log(JSON.stringify(figures));
+appendResult('scheduler-pure', figures, { summary: `pure place() of ${instances} instances over ${nodeCount} nodes` });
+printResult(figures);
