@@ -232,6 +232,18 @@ describe('logs', () => {
   });
 });
 
+describe('logs --since', () => {
+  it('accepts a duration or an RFC 3339 time and refuses anything else before sending', async () => {
+    handler = () => ({ status: 200, type: 'application/x-ndjson', raw: '' });
+    expect((await oja(['logs', 'web', '--since', '2026-11-23T10:00:00Z'])).code).toBe(0);
+    expect(requests[0].url).toBe('/v1/deployments/web/logs?since=2026-11-23T10%3A00%3A00Z');
+    const bad = await oja(['logs', 'web', '--since', '5x']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/"5x" must be a duration like 5m or an RFC 3339 time/);
+    expect(requests).toHaveLength(1);
+  });
+});
+
 describe('registry add', () => {
   it('reads the password from stdin and never prints it', async () => {
     handler = (req) => ({ status: 201, body: { ...(req.body as object), password: undefined, createdAt: 'now' } });

@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
-import { parseCount, parseDuration } from '../args';
+import { InvalidArgumentError, type Command } from 'commander';
+import { logsQuery } from '@oja/contracts';
+import { parseCount } from '../args';
 import { connect, globals, type Io } from '../context';
 import { logLine } from '../output';
 
@@ -18,7 +19,7 @@ export function registerLogs(program: Command, io: Io): void {
     .argument('<name>', 'deployment name')
     .option('-f, --follow', 'keep streaming new lines')
     .option('--tail <n>', 'last N lines per instance', parseCount)
-    .option('--since <duration>', 'only lines newer than this (e.g. 5m)', validDuration)
+    .option('--since <when>', 'only lines newer than this: a duration (5m) or an RFC 3339 time', validSince)
     .option('--instance <id>', 'only this instance')
     .option('--timestamps', 'print the RFC 3339 time first')
     .action(async (name: string, opts: LogsOptions, cmd: Command) => {
@@ -30,8 +31,9 @@ export function registerLogs(program: Command, io: Io): void {
     });
 }
 
-/** Checks the duration here but sends it as written; the server parses it. */
-function validDuration(value: string): string {
-  parseDuration(value);
+/** Checked with the server's own rule, then sent as written. */
+function validSince(value: string): string {
+  const result = logsQuery.shape.since.safeParse(value);
+  if (!result.success) throw new InvalidArgumentError(`"${value}" ${result.error.issues[0].message}.`);
   return value;
 }
