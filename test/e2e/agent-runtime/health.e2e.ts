@@ -26,6 +26,7 @@ describe('agent runtime: health probes', () => {
       { d: withProbe('tcp-closed', { tcp: { port: 9 }, ...every }), state: 'unhealthy', output: /ECONNREFUSED/ },
       { d: withProbe('exec-ok', { exec: { command: ['test', '-f', '/www/index.html'] }, ...every }), state: 'healthy', output: 'exit code 0' },
       { d: withProbe('exec-fail', { exec: { command: ['sh', '-c', 'echo broken >&2; exit 3'] }, ...every }), state: 'unhealthy', output: 'broken' },
+      { d: withProbe('exec-slow', { exec: { command: ['sleep', '30'] }, ...every }), state: 'unhealthy', output: 'timed out after 1000 ms' },
     ];
     await agent.reconciler.apply(1, cases.map((c) => c.d));
     await waitFor(() => cases.every((c) => agent.report(c.d.id)?.state === c.state), 'every probe verdict', 30_000);

@@ -1,0 +1,30 @@
+import { desiredInstance, docker, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+
+/** Instances attached to a named bridge network (the overlay network in production) report their IP on it. */
+describe('agent runtime: networks', () => {
+  const node = uniqueNode('net');
+  const network = `oja-${node}`;
+  let agent: RunningReconciler;
+
+  beforeAll(async () => {
+    agent = await startReconciler(node);
+  });
+  afterAll(async () => {
+    await agent?.reconciler.stop();
+    await removeNodeContainers(node);
+    await docker.getNetwork(network).remove().catch(() => undefined);
+  });
+
+  it('creates the network once and attaches containers to it', async () => {
+    await agent.runtime.ensureNetwork(network);
+    await agent.runtime.ensureNetwork(network);
+    expect((await docker.listNetworks({ filters: { name: [network] } })).filter((n) => n.Name === network)).toHaveLength(1);
+
+    const d = desiredInstance({ network, health: { tcp: { port: 8080 }, intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2, initialDelaySeconds: 0 } });
+    await agent.reconciler.apply(1, [d]);
+    await waitFor(() => agent.report(d.id)?.state === 'healthy', 'healthy on the network');
+    const info = await docker.getContainer(agent.report(d.id)!.containerId!).inspect();
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([network]);
+    expect(agent.report(d.id)!.overlayIp).toBe(info.NetworkSettings.Networks[network].IPAddress);
+  });
+});
