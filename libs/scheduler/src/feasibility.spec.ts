@@ -7,6 +7,7 @@ import {
   checkStatic,
   matchesConstraint,
   parseConstraint,
+  taintedNodesFor,
   toMilliCpu,
   type LabelConstraint,
 } from './feasibility';
@@ -103,5 +104,22 @@ describe('checkStatic', () => {
     expect(checkStatic(node({ id: 'n', dedicatedTenantId: 'globex' }), tenant, zone)).toBe('dedicated to another tenant');
     expect(checkStatic(node({ id: 'n', labels: { zone: 'b' } }), tenant, zone)).toBe('not matching label.zone == a');
     expect(checkStatic(node({ id: 'n', labels: { zone: 'a' } }), tenant, zone)).toBeNull();
+  });
+});
+
+describe('taintedNodesFor', () => {
+  it('lists down and draining nodes, and nodes the dedicated rules now forbid', () => {
+    const nodes = [
+      node({ id: 'ok' }),
+      node({ id: 'down', status: 'down' }),
+      node({ id: 'drain', status: 'draining', dedicatedTenantId: 'acme' }),
+      node({ id: 'mine', dedicatedTenantId: 'acme' }),
+      node({ id: 'theirs', dedicatedTenantId: 'globex' }),
+      node({ id: 'elsewhere', labels: { zone: 'b' } }),
+    ];
+    expect(taintedNodesFor(nodes, { tenantId: 'acme', tenantDedicated: false })).toEqual({ down: 'down', drain: 'draining', theirs: 'ineligible' });
+    expect(taintedNodesFor(nodes, { tenantId: 'acme', tenantDedicated: true })).toEqual({
+      ok: 'ineligible', down: 'down', drain: 'draining', theirs: 'ineligible', elsewhere: 'ineligible',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { CONSTRAINT } from '@oja/contracts';
-import type { SchedulerNode } from './types';
+import type { SchedulerNode, TaintedNodes, TaintReason } from './types';
 
 /**
  * Feasibility: one small checker per rule, as Nomad's FeasibilityCheckers. Each returns null when the node
@@ -78,4 +78,18 @@ export function toMilliCpu(cores: number): number {
  */
 export function checkStatic(node: SchedulerNode, tenant: TenantRef, constraints: readonly LabelConstraint[]): Rejection | null {
   return checkReady(node) ?? checkDedicated(node, tenant) ?? checkConstraints(node, constraints);
+}
+
+/**
+ * Reconcile's view of the nodes for one tenant: down, draining, or ineligible by the dedicated rules (the node
+ * is now another tenant's, or this dedicated tenant's instance sits on a shared node). Constraints are not
+ * re-checked for running instances (as Nomad: a label change alone does not move them).
+ */
+export function taintedNodesFor(nodes: readonly SchedulerNode[], tenant: TenantRef): TaintedNodes {
+  const tainted: Record<string, TaintReason> = {};
+  for (const node of nodes) {
+    if (node.status !== 'ready') tainted[node.id] = node.status;
+    else if (checkDedicated(node, tenant) !== null) tainted[node.id] = 'ineligible';
+  }
+  return tainted;
 }

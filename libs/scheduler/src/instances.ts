@@ -15,6 +15,15 @@ export function isReady(instance: SchedulerInstance): boolean {
 }
 
 /**
+ * What to save as readySince after an instance's state changed: kept while it stays ready, `now` when it
+ * just became ready, null when it is not ready. The control plane calls this when it records a report.
+ */
+export function readySinceAfter(instance: SchedulerInstance, now: Date): Date | null {
+  if (!isReady(instance)) return null;
+  return instance.readySince ?? now;
+}
+
+/**
  * Ready for at least minReadySeconds (Kubernetes' IsPodAvailable). Without a recorded readySince only
  * minReadySeconds = 0 makes it available.
  */
@@ -35,6 +44,16 @@ export function isLost(instance: SchedulerInstance, tainted: TaintedNodes): bool
 function mustMove(instance: SchedulerInstance, tainted: TaintedNodes): boolean {
   const taint = instance.nodeId === null ? undefined : tainted[instance.nodeId];
   return taint === 'draining' || taint === 'ineligible';
+}
+
+/** Instances per node id that spread must account for: desired running, placed, not lost. */
+export function instancesPerNode(instances: readonly SchedulerInstance[], tainted: TaintedNodes): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const i of instances) {
+    if (i.desired !== 'running' || i.nodeId === null || isLost(i, tainted)) continue;
+    counts[i.nodeId] = (counts[i.nodeId] ?? 0) + 1;
+  }
+  return counts;
 }
 
 export interface InstanceClasses {
