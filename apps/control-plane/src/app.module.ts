@@ -8,6 +8,8 @@ import { DbModule } from './db/db.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { EventsModule } from './events/events.module';
 import { GatewayModule } from './gateway/gateway.module';
+import { NodeMonitorModule } from './node-monitor/node-monitor.module';
+import { SchedulingModule } from './scheduling/scheduling.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
@@ -38,6 +40,8 @@ export class AppModule {
         TokensModule,
         DeploymentsModule,
         GatewayModule,
+        SchedulingModule,
+        NodeMonitorModule,
         NodesModule,
         RegistryModule,
       ],

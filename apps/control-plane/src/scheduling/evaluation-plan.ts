@@ -1,0 +1,108 @@
+import type { DeploymentSpec, InstanceState } from '@oja/contracts';
+import type { Placement, PlacementRequest, RolloutStatus, SchedulerInstance, SchedulerNode, TaintedNodes } from '@oja/scheduler';
+
+/**
+ * Pure glue between Postgres rows and libs/scheduler: what an evaluation loads is mapped to the scheduler's
+ * inputs here, and its outputs to the rows to write. No I/O.
+ */
+
+export interface NodeRow {
+  id: string;
+  name: string;
+  status: SchedulerNode['status'];
+  capacityCpu: number;
+  capacityMemoryMb: number;
+  labels: Record<string, string>;
+  dedicatedTenantId: string | null;
+  allocatedCpu: number;
+  allocatedMemoryMb: number;
+}
+
+export interface InstanceRow {
+  id: string;
+  revision: number;
+  nodeId: string | null;
+  desired: 'running' | 'stopped';
+  observed: InstanceState;
+  observedAt: Date;
+  createdAt: Date;
+}
+
+export function toSchedulerNode(row: NodeRow): SchedulerNode {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    capacity: { cpu: row.capacityCpu, memoryMb: row.capacityMemoryMb },
+    allocated: { cpu: row.allocatedCpu, memoryMb: row.allocatedMemoryMb },
+    labels: row.labels,
+    dedicatedTenantId: row.dedicatedTenantId,
+  };
+}
+
+/** Why each node cannot keep this tenant's instances: down, draining, or dedicated to someone else. */
+export function taintsFor(nodes: readonly SchedulerNode[], tenantId: string, tenantDedicated: boolean): TaintedNodes {
+  const tainted: Record<string, 'down' | 'draining' | 'ineligible'> = {};
+  for (const node of nodes) {
+    if (node.status === 'down') tainted[node.id] = 'down';
+    else if (node.status === 'draining') tainted[node.id] = 'draining';
+    else if (node.dedicatedTenantId !== null ? node.dedicatedTenantId !== tenantId : tenantDedicated) tainted[node.id] = 'ineligible';
+  }
+  return tainted;
+}
+
+/** `observedAt` is when state or health last changed, so a ready instance has been ready since then. */
+export function toSchedulerInstance(row: InstanceRow, hasHealthCheck: boolean): SchedulerInstance {
+  const ready = row.desired === 'running' && (row.observed === 'healthy' || (row.observed === 'running' && !hasHealthCheck));
+  return {
+    id: row.id,
+    revision: row.revision,
+    nodeId: row.nodeId,
+    desired: row.desired,
+    observed: row.observed,
+    hasHealthCheck,
+    readySince: ready ? row.observedAt : null,
+    createdAt: row.createdAt,
+  };
+}
+
+/** One placement request for `count` instances of the deployment's current spec, spread against what already runs. */
+export function placementRequest(
+  deployment: { id: string; tenantId: string; tenantDedicated: boolean },
+  spec: DeploymentSpec,
+  count: number,
+  running: readonly { nodeId: string | null }[],
+): PlacementRequest {
+  const existingPerNode: Record<string, number> = {};
+  for (const i of running) if (i.nodeId) existingPerNode[i.nodeId] = (existingPerNode[i.nodeId] ?? 0) + 1;
+  return {
+    deploymentId: deployment.id,
+    tenantId: deployment.tenantId,
+    tenantDedicated: deployment.tenantDedicated,
+    count,
+    resources: { cpu: spec.resources.cpu, memoryMb: spec.resources.memoryMb },
+    strategy: spec.placement.strategy,
+    constraints: spec.placement.constraints,
+    existingPerNode,
+  };
+}
+
+/** Placements go first to instances waiting for a node (`retry`), the rest become new instances. */
+export function assignPlacements(
+  placements: readonly Placement[],
+  retry: readonly string[],
+): { placedRetries: { id: string; nodeId: string }[]; newOnNodes: string[]; stillWaiting: string[] } {
+  const placedRetries = retry.slice(0, placements.length).map((id, i) => ({ id, nodeId: placements[i].nodeId }));
+  return {
+    placedRetries,
+    newOnNodes: placements.slice(placedRetries.length).map((p) => p.nodeId),
+    stillWaiting: retry.slice(placedRetries.length),
+  };
+}
+
+/** The rollout status saved as JSON with the deployment, with its dates restored. */
+export function parseRolloutStatus(json: unknown): RolloutStatus | null {
+  if (!json || typeof json !== 'object') return null;
+  const s = json as Omit<RolloutStatus, 'progressAt' | 'completedAt'> & { progressAt: string; completedAt: string | null };
+  return { ...s, progressAt: new Date(s.progressAt), completedAt: s.completedAt ? new Date(s.completedAt) : null };
+}

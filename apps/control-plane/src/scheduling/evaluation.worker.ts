@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { CONFIG, type Config } from '../config/config';
+import { BullEvaluationQueue } from '../queue/bullmq-evaluation.queue';
+import { EvaluationHandlers } from '../queue/evaluation-handlers';
+import { EVALUATION_QUEUE, EVALUATIONS_QUEUE_NAME, type EvaluationJobData, type EvaluationQueue } from '../queue/evaluation-queue';
+import { redisOptionsFromUrl } from '../queue/redis-options';
+import { SchedulingMetrics } from './scheduling.metrics';
+import { SchedulingService } from './scheduling.service';
+
+const CONCURRENCY = 4;
+
+/**
+ * Takes evaluation jobs: registers SchedulingService as the handler (the inline queue calls it directly) and,
+ * when evaluations go through BullMQ, runs the worker on queue "evaluations" — a thin job that only calls evaluate().
+ */
+@Injectable()
+export class EvaluationWorker implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('EvaluationWorker');
+  private worker?: Worker<EvaluationJobData>;
+  private counter?: Queue;
+
+  constructor(
+    private readonly scheduling: SchedulingService,
+    private readonly handlers: EvaluationHandlers,
+    private readonly metrics: SchedulingMetrics,
+    @Inject(EVALUATION_QUEUE) private readonly queue: EvaluationQueue,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  onModuleInit(): void {
+    this.handlers.register(this.scheduling);
+    if (!(this.queue instanceof BullEvaluationQueue)) return;
+    // Blocking worker connections must wait through Redis outages (BullMQ wants maxRetriesPerRequest null).
+    const connection = { ...redisOptionsFromUrl(this.config.redisUrl), maxRetriesPerRequest: null } as ConnectionOptions;
+    this.worker = new Worker<EvaluationJobData>(EVALUATIONS_QUEUE_NAME, (job) => this.scheduling.evaluate(job.data.deploymentId), {
+      connection,
+      prefix: this.config.queuePrefix,
+      concurrency: CONCURRENCY,
+    });
+    this.worker.on('failed', (job, err) => this.logger.error(`evaluation of deployment ${job?.data.deploymentId} failed: ${err.message}`));
+    this.worker.on('error', (err) => this.logger.warn(`evaluation worker: ${err.message}`));
+    const counter = new Queue(EVALUATIONS_QUEUE_NAME, { connection, prefix: this.config.queuePrefix });
+    counter.on('error', () => undefined);
+    this.counter = counter;
+    this.metrics.countWaitingWith(() => counter.getWaitingCount());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    await this.counter?.close();
+  }
+}
