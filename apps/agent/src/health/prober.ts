@@ -34,7 +34,7 @@ export class Prober {
   }
 
   private async runOnce(): Promise<void> {
-    const result = await this.check();
+    const result = await this.check().catch((err: Error): ProbeResult => ({ ok: false, output: err.message }));
     if (this.stopped) return;
     this.state = recordCheck(this.state, { at: new Date().toISOString(), ...result }, this.health.failureThreshold);
     this.onChange(this.state, result);

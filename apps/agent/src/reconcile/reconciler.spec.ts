@@ -120,6 +120,13 @@ describe('Reconciler (fake runtime)', () => {
     runtime.calls.length = 0;
     await r.apply(2, [{ ...d, stopGracePeriodSeconds: 30, registryAuth: { server: 's', username: 'u', password: 'p' } }]);
     expect(runtime.calls).toEqual([]);
+
+    // A probe added to the running instance takes effect in place.
+    runtime.execResult = { exitCode: 1, output: 'down' };
+    const health = { exec: { command: ['check'] }, intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, initialDelaySeconds: 0 };
+    await r.apply(3, [{ ...d, health }]);
+    await waitFor(() => reportOf(r, d.id)?.state === 'unhealthy', 'the new probe failing');
+    expect(runtime.calls).toEqual([]);
   });
 
   it('restarts a crashed container with doubling back-off, counting restarts and keeping the exit code', async () => {

@@ -187,11 +187,13 @@ export class Reconciler {
     const hash = containerSpecHash(desired);
     const keep = pickContainer(containers.filter((c) => c.labels[LABEL.specHash] === hash));
     for (const c of containers) if (c !== keep) await this.stopAndRemove(c.id, this.graceOf(t));
+    // Steady state (the common case on every resync): nothing to inspect, just follow spec changes of the probe.
+    if (keep?.running && keep.id === t.containerId && UP_STATES.has(t.report.state)) return this.observeRunning(t, keep.id, t.report.overlayIp);
     const details = keep && (await this.runtime.inspect(keep.id));
     if (!details) return this.createAndStart(t, desired);
     if (!details.running) return this.restartExited(t, details);
     if (t.containerId !== details.id) t.health = ADOPTED_HEALTH;
-    return this.observeRunning(t, details);
+    return this.observeRunning(t, details.id, ipOf(details, desired.network));
   }
 
   /** Before the first desired set: record what runs, touch nothing. */
@@ -202,7 +204,7 @@ export class Reconciler {
     const t = this.track(id);
     if (details.running) {
       if (t.containerId !== details.id) t.health = ADOPTED_HEALTH;
-      return this.observeRunning(t, details);
+      return this.observeRunning(t, details.id, ipOf(details, undefined));
     }
     t.containerId = details.id;
     this.setReport(t, { state: 'exited', containerId: details.id, exitCode: details.exitCode, healthy: false, reason: exitReason(details) });
@@ -279,17 +281,15 @@ export class Reconciler {
       return this.fail(t, `start failed: ${(err as Error).message}`);
     }
     const details = await this.runtime.inspect(containerId);
-    if (details?.running) return this.observeRunning(t, details);
+    if (details?.running) return this.observeRunning(t, details.id, ipOf(details, t.desired?.network));
     // It died straight away: the die event (or the resync) handles it as a crash.
     void this.schedule(t.report.id);
   }
 
-  private observeRunning(t: Tracked, details: ContainerDetails): void {
-    t.containerId = details.id;
-    const network = t.desired?.network ?? 'bridge';
-    const overlayIp = details.ips[network] ?? Object.values(details.ips)[0] ?? null;
-    this.ensureProber(t, details.id, overlayIp);
-    this.setReport(t, { containerId: details.id, overlayIp, ...this.healthReport(t) });
+  private observeRunning(t: Tracked, containerId: string, overlayIp: string | null): void {
+    t.containerId = containerId;
+    this.ensureProber(t, containerId, overlayIp);
+    this.setReport(t, { containerId, overlayIp, ...this.healthReport(t) });
   }
 
   private healthReport(t: Tracked): Pick<InstanceStatusReport, 'state' | 'healthy' | 'reason' | 'lastChecks'> {
@@ -389,6 +389,11 @@ export class Reconciler {
 function pickContainer(containers: ContainerSummary[]): ContainerSummary | null {
   const sorted = [...containers].sort((a, b) => Number(b.running) - Number(a.running) || b.createdAt - a.createdAt);
   return sorted[0] ?? null;
+}
+
+/** The container's address on the instance's network (the default bridge when none is named). */
+function ipOf(details: ContainerDetails, network: string | undefined): string | null {
+  return details.ips[network ?? 'bridge'] ?? Object.values(details.ips)[0] ?? null;
 }
 
 function exitReason(details: ContainerDetails): string {
