@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createConnection } from 'node:net';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { execFileRunner, type CommandOutput, type CommandRunner, type RunOptions } from '@oja/wireguard';
 import { buildBaseImage } from './image';
@@ -39,6 +39,7 @@ export interface LabOptions {
 export interface ControlPlaneOptions {
   /** OJA_DATABASE_URL, OJA_REDIS_URL, OJA_SECRET_KEY, OJA_ADMIN_TOKEN, ... */
   env: Record<string, string>;
+  /** Default: a free port on the bridge address (so another control plane on 0.0.0.0:7400 is no clash). */
   httpPort?: number;
   grpcPort?: number;
 }
@@ -152,8 +153,8 @@ export class Lab {
   /** oja-control-plane (built) in the root netns, listening on the bridge address. */
   async startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
     assertBuilt(CONTROL_PLANE_BIN);
-    const httpAddress = `${BRIDGE_ADDRESS}:${options.httpPort ?? 7400}`;
-    const grpcAddress = `${BRIDGE_ADDRESS}:${options.grpcPort ?? 7401}`;
+    const httpAddress = `${BRIDGE_ADDRESS}:${options.httpPort ?? (await freePort(BRIDGE_ADDRESS))}`;
+    const grpcAddress = `${BRIDGE_ADDRESS}:${options.grpcPort ?? (await freePort(BRIDGE_ADDRESS))}`;
     const child = this.spawnRecorded(process.execPath, [CONTROL_PLANE_BIN], Stage.Workload, 'control-plane', {
       env: { ...process.env, ...options.env, OJA_HTTP_ADDR: httpAddress, OJA_GRPC_ADDR: grpcAddress },
       log: `${RUN_DIR}/control-plane.log`,
@@ -434,6 +435,17 @@ function httpStatus(url: string, socketPath?: string): Promise<number> {
     req.once('timeout', () => req.destroy(new Error('timeout')));
     req.once('error', fail);
     req.end();
+  });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
   });
 }
 
