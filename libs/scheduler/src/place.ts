@@ -20,6 +20,7 @@ import type { Placement, PlacementRequest, PlacementResult, Resources, Scheduler
 export function place(nodes: readonly SchedulerNode[], requests: readonly PlacementRequest[]): PlacementResult {
   const cluster = new ClusterState(nodes);
   const eligibility = new Map<string, Eligibility>();
+  const tenantsWithNodes = new Set(nodes.map((n) => n.dedicatedTenantId).filter((t) => t !== null));
   /** Instances this batch placed so far, per deployment and node index (spread must see them). */
   const placedByDeployment = new Map<string, Map<number, number>>();
   const placements: Placement[] = [];
@@ -32,7 +33,7 @@ export function place(nodes: readonly SchedulerNode[], requests: readonly Placem
       unplaced.push({ deploymentId: request.deploymentId, count: request.count, reason: `invalid constraint "${constraints.invalid}"` });
       continue;
     }
-    const key = eligibilityKey(request, constraints.parsed);
+    const key = eligibilityKey(request, constraints.parsed, tenantsWithNodes);
     let eligible = eligibility.get(key);
     if (!eligible) {
       eligible = filterNodes(nodes, request, constraints.parsed);
@@ -87,8 +88,13 @@ function parseConstraints(raw: readonly string[]): { parsed: LabelConstraint[] }
   return { parsed };
 }
 
-function eligibilityKey(request: PlacementRequest, constraints: readonly LabelConstraint[]): string {
-  return JSON.stringify([request.tenantId, request.tenantDedicated, constraints.map((c) => c.text)]);
+/**
+ * Requests with the same key have the same eligible nodes. Tenants owning no dedicated node all see the same
+ * cluster, so they share one key ("*") and the static rules run once for all of them.
+ */
+function eligibilityKey(request: PlacementRequest, constraints: readonly LabelConstraint[], tenantsWithNodes: ReadonlySet<string>): string {
+  const tenant = tenantsWithNodes.has(request.tenantId) ? `=${request.tenantId}` : '*';
+  return JSON.stringify([tenant, request.tenantDedicated, constraints.map((c) => c.text)]);
 }
 
 function formatShortage(want: Resources, cpu: boolean, memory: boolean): string {
