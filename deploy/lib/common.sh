@@ -15,7 +15,8 @@ die() { say "error: $*"; exit 1; }
 
 oja_dirs() { mkdir -p "$OJA_RUN" "$OJA_STARTED" "$OJA_LOG" "$OJA_LIB" && chmod 0755 "$OJA_RUN" "$OJA_LOG"; }
 
-# One set-up at a time: up.sh and test/run.sh may be started together (fd 9 stays open until exit).
+# One set-up at a time: up.sh and test/run.sh may be started together. The lock is fd 9 until exit;
+# daemons must not inherit it (`9>&-`), or they would hold it for as long as they run.
 oja_lock() {
   oja_dirs
   exec 9>"$OJA_RUN/setup.lock"
@@ -44,7 +45,7 @@ was_started() { [ -e "$OJA_STARTED/$1" ]; }
 # $OJA_LOG/NAME.log, record its pid in $OJA_RUN/NAME.pid and mark it as ours.
 start_daemon() {
   local name=$1; shift
-  nohup "$@" </dev/null >>"$OJA_LOG/$name.log" 2>&1 &
+  nohup "$@" </dev/null >>"$OJA_LOG/$name.log" 2>&1 9>&- &
   echo $! > "$OJA_RUN/$name.pid"
   mark_started "$name"
 }

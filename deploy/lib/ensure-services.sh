@@ -59,7 +59,7 @@ start_local_postgres() {
   read -r ver name _ status _ <<<"$row"
   case $status in online*) return 0 ;; esac
   say "starting Postgres $ver/$name"
-  pg_ctlcluster "$ver" "$name" start >&2 || die "pg_ctlcluster $ver $name start failed"
+  pg_ctlcluster "$ver" "$name" start >&2 9>&- || die "pg_ctlcluster $ver $name start failed"
   echo "$ver $name" >"$OJA_STARTED/postgres"
 }
 
@@ -108,7 +108,7 @@ ensure_redis() {
   mkdir -p "$OJA_LIB/redis"
   say "starting redis-server on 127.0.0.1:${port:-6379}"
   redis-server --bind 127.0.0.1 --port "${port:-6379}" --daemonize yes --pidfile "$OJA_RUN/redis.pid" \
-    --logfile "$OJA_LOG/redis.log" --dir "$OJA_LIB/redis" --save '' --appendonly no
+    --logfile "$OJA_LOG/redis.log" --dir "$OJA_LIB/redis" --save '' --appendonly no 9>&-
   mark_started redis
   wait_until 20 redis_ping || { log_tail redis; die "redis-server did not answer on $OJA_REDIS_URL"; }
 }
