@@ -98,9 +98,10 @@ export function planRolloutStep(
   const start = startCount(replicas - current.length, replicas, maxSurge, current.length + outdated.length + stopping.length);
 
   // Scaled down below (e.g. `oja scale`): the least useful current instances go, as Kubernetes scaling does.
-  const excess = [...current].sort(stopOrder).slice(0, Math.max(0, current.length - replicas));
-  const keptCurrent = current.filter((i) => !excess.includes(i));
-  const stop = excess.map((i) => i.id);
+  const byUsefulness = [...current].sort(stopOrder);
+  const surplus = Math.max(0, current.length - replicas);
+  const stop = byUsefulness.slice(0, surplus).map((i) => i.id);
+  const keptCurrent = byUsefulness.slice(surplus);
 
   // Scale the outdated down (reconcileOldReplicaSets), worked for replicas 10, maxUnavailable 2, maxSurge 3:
   // minAvailable = 10 - 2 = 8. With 10 outdated (all available) and 3 new just started (unavailable):
