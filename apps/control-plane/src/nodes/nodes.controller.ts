@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { dedicateRequest, nodeName, type List, type NodeView } from '@oja/contracts';
+import { z } from 'zod';
 import { parseParam, parseRequest } from '../api/validation';
 import { AdminOnly } from '../auth/auth.decorators';
 import { NodesService } from './nodes.service';
@@ -31,6 +32,7 @@ export class NodesController {
 
   @Post(':name/dedicate')
   @HttpCode(200)
+  @ApiBody({ schema: z.toJSONSchema(dedicateRequest, { io: 'input' }) as Record<string, unknown> })
   dedicate(@Param('name') name: string, @Body() body: unknown): Promise<NodeView> {
     const node = parseParam(nodeName, name, 'name');
     return this.nodes.dedicate(node, parseRequest(dedicateRequest, body).tenant);
