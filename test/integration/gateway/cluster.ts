@@ -16,9 +16,13 @@ export async function joinToken(cp: TestControlPlane): Promise<string> {
 }
 
 /** Joins, connects and waits for the first desired state; heartbeats every 300 ms. */
-export async function startAgent(cp: TestControlPlane, name: string, opts: { capacity?: { cpu: number; memoryMb: number } } = {}): Promise<FakeAgent> {
-  const agent = new FakeAgent({ address: grpcAddress(cp), name, heartbeatMs: 300, ...opts });
-  await agent.join(await joinToken(cp));
+export async function startAgent(
+  cp: TestControlPlane,
+  name: string,
+  opts: { capacity?: { cpu: number; memoryMb: number }; token?: string } = {},
+): Promise<FakeAgent> {
+  const agent = new FakeAgent({ address: grpcAddress(cp), name, heartbeatMs: 300, capacity: opts.capacity });
+  await agent.join(opts.token ?? (await joinToken(cp)));
   agent.connect();
   await waitFor(() => agent.desired, `${name}'s first desired state`);
   return agent;

@@ -46,6 +46,31 @@ describe('scheduling over fake agents (BullMQ worker, real gRPC)', () => {
     expect(events).toHaveLength(3);
   });
 
+  it('tells every node about its WireGuard peers, including nodes that registered after it', () => {
+    const [a, b, c] = agents;
+    const latestPeers = a.peerUpdates[a.peerUpdates.length - 1].map((p) => p.nodeName).sort();
+    expect(latestPeers).toEqual(['sched-b', 'sched-c']);
+    expect(a.registered[0].peers).toEqual([]);
+    expect(c.registered[0].peers.map((p) => p.nodeName)).toEqual(['sched-a', 'sched-b']);
+    expect(b.peerUpdates[b.peerUpdates.length - 1][0]).toMatchObject({ nodeName: 'sched-a', endpoint: '127.0.0.1:51820' });
+    expect(b.peerUpdates[b.peerUpdates.length - 1][0].allowedIps).toEqual([a.registered[0].overlaySubnet]);
+  });
+
+  it('sends registry credentials only with the instances whose spec names one', async () => {
+    const cred = await cp.request('POST', '/v1/registry-credentials', {
+      token: tenant.token,
+      body: { name: 'private', server: '127.0.0.1:5000', username: 'robot', password: 's3cret-pass' },
+    });
+    expect(cred.status).toBe(201);
+    await apply(spec('private-app', 1, { image: '127.0.0.1:5000/acme/app:1', registryCredential: 'private' }));
+    const holder = await waitFor(() => agents.find((a) => a.desired?.instances.some((i) => i.deployment === 'private-app')), 'the private instance');
+    const byDeployment = Object.fromEntries(holder.desired!.instances.map((i) => [i.deployment, i]));
+    expect(byDeployment['private-app'].registryAuth).toEqual({ server: '127.0.0.1:5000', username: 'robot', password: 's3cret-pass' });
+    expect(byDeployment.web.registryAuth).toBeUndefined();
+    expect((await cp.request('DELETE', '/v1/deployments/private-app', { token: tenant.token })).status).toBe(204);
+    await waitFor(() => !holder.desired?.instances.some((i) => i.deployment === 'private-app'), 'the private instance removed');
+  });
+
   it('counts follow reported states: ready when running (no probe), status complete when all are', async () => {
     const [a, b] = agents;
     a.reportAllRunning();
@@ -116,6 +141,43 @@ describe('scheduling over fake agents (BullMQ worker, real gRPC)', () => {
     await waitFor(() => a.desiredStates.length > received && a.registered.length > 1, 'a new desired state after reconnecting');
     expect(a.desiredIds()).toEqual(before);
     expect(a.desired!.generation).toBeGreaterThan(a.desiredStates[received - 1].generation);
+  });
+
+  it('relays log requests to the agent holding the stream and its chunks back', async () => {
+    const { AgentSessions } = await import('../../../apps/control-plane/src/gateway/agent-sessions.service');
+    const [a] = agents;
+    const chunks: string[] = [];
+    let ended: string | undefined;
+    const cancel = cp.app.get(AgentSessions).requestLogs(a.nodeId, { requestId: 'r1', instanceId: a.desiredIds()[0], follow: true, tail: 10, since: '', timestamps: false }, {
+      onChunk: (c) => chunks.push(c.line),
+      onEnd: (e) => (ended = e.error || 'ok'),
+    });
+    expect(cancel).not.toBeNull();
+    const request = await waitFor(() => a.messages.find((m) => m.kind?.$case === 'logRequest'), 'a LogRequest');
+    expect(request.kind?.value).toMatchObject({ requestId: 'r1', follow: true, tail: 10 });
+    a.send({ $case: 'logChunk', value: { requestId: 'r1', instanceId: '', stream: 'stdout', ts: new Date().toISOString(), line: 'hello' } });
+    await waitFor(() => chunks.length === 1, 'the chunk');
+    cancel!();
+    await waitFor(() => a.messages.find((m) => m.kind?.$case === 'logCancel'), 'a LogCancel');
+    // After a cancel, late chunks are dropped; a second request ends when the agent says so.
+    a.send({ $case: 'logChunk', value: { requestId: 'r1', instanceId: '', stream: 'stdout', ts: '', line: 'late' } });
+    cp.app.get(AgentSessions).requestLogs(a.nodeId, { requestId: 'r2', instanceId: 'x', follow: false, tail: -1, since: '', timestamps: false }, {
+      onChunk: (c) => chunks.push(c.line),
+      onEnd: (e) => (ended = e.error || 'ok'),
+    });
+    a.send({ $case: 'logEnd', value: { requestId: 'r2', instanceId: 'x', error: 'no such container' } });
+    await waitFor(() => ended, 'the end of r2');
+    expect(ended).toBe('no such container');
+    expect(chunks).toEqual(['hello']);
+    expect(cp.app.get(AgentSessions).requestLogs('00000000-0000-4000-8000-000000000000', { requestId: 'r3', instanceId: 'x', follow: false, tail: 1, since: '', timestamps: false }, { onChunk: () => undefined, onEnd: () => undefined })).toBeNull();
+  });
+
+  it('exposes scheduler metrics', async () => {
+    const text = (await cp.request('GET', '/metrics')).text;
+    const placements = Number(/^oja_placements_total (\d+)/m.exec(text)?.[1]);
+    expect(placements).toBeGreaterThanOrEqual(8);
+    expect(text).toMatch(/^oja_scheduling_duration_seconds_count [1-9]/m);
+    expect(text).toMatch(/^oja_evaluations_waiting \d+/m);
   });
 
   it('keeps an instance pending with a reason when no node fits, and places it when capacity appears', async () => {
