@@ -59,6 +59,7 @@ describe('isLost / classifyInstances', () => {
       instance({ id: 'draining', nodeId: 'n2' }),
       instance({ id: 'stopping', desired: 'stopped' }),
       instance({ id: 'stopped', desired: 'stopped', observed: 'exited' }),
+      instance({ id: 'neverPlaced', desired: 'stopped', nodeId: null, observed: 'pending' }),
       instance({ id: 'onDown', nodeId: 'n9' }),
       instance({ id: 'marked', desired: 'stopped', observed: 'lost' }),
     ];

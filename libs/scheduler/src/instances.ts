@@ -8,6 +8,11 @@ import type { SchedulerDeployment, SchedulerInstance, TaintedNodes } from './typ
 /** Observed states after which a stopped instance no longer runs anywhere. */
 const GONE = new Set<SchedulerInstance['observed']>(['exited', 'failed', 'lost']);
 
+/** Stopped and no longer running anywhere: reported gone, or never placed on a node. */
+function isGone(instance: SchedulerInstance): boolean {
+  return instance.desired === 'stopped' && (instance.nodeId === null || GONE.has(instance.observed));
+}
+
 /** Healthy, or running when its revision has no probe. */
 export function isReady(instance: SchedulerInstance): boolean {
   if (instance.desired !== 'running') return false;
@@ -37,7 +42,7 @@ export function isAvailable(instance: SchedulerInstance, minReadySeconds: number
 export function isLost(instance: SchedulerInstance, tainted: TaintedNodes): boolean {
   if (instance.observed === 'lost') return true;
   const onDownNode = instance.nodeId !== null && tainted[instance.nodeId] === 'down';
-  return onDownNode && (instance.desired === 'running' || !GONE.has(instance.observed));
+  return onDownNode && !isGone(instance);
 }
 
 /** The node is draining or now dedicated to another tenant: replace first, then stop. */
@@ -73,7 +78,7 @@ export function classifyInstances(deployment: Pick<SchedulerDeployment, 'current
     if (isLost(instance, tainted)) {
       if (instance.desired === 'running' || instance.observed !== 'lost') classes.lost.push(instance);
     } else if (instance.desired === 'stopped') {
-      if (!GONE.has(instance.observed)) classes.stopping.push(instance);
+      if (!isGone(instance)) classes.stopping.push(instance);
     } else if (instance.revision !== deployment.currentRevision || mustMove(instance, tainted)) {
       classes.outdated.push(instance);
     } else {

@@ -42,11 +42,11 @@ export const stateArb = fc.record({
   now: fc.integer({ min: 0, max: 20 }).map(at),
 });
 
-/** Restated from the design: counts until lost (or on a down node), or stopped and reported gone. */
+/** Restated from the design: counts until lost (or on a down node), or stopped and gone (or never placed). */
 export function occupies(i: SchedulerInstance, tainted: TaintedNodes): boolean {
   const onDownNode = i.nodeId !== null && tainted[i.nodeId] === 'down';
   if (onDownNode || i.observed === 'lost') return false;
-  return i.desired === 'running' || !GONE.has(i.observed);
+  return i.desired === 'running' || (i.nodeId !== null && !GONE.has(i.observed));
 }
 
 export const limits = (d: SchedulerDeployment) => {
