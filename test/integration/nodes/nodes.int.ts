@@ -10,7 +10,7 @@ describe('nodes API', () => {
   let tenant: { id: string; name: string; token: string };
   let enqueue: jest.SpyInstance;
   let placedDeployment: string;
-  let pendingDeployment: string;
+  let unplaceableDeployment: string;
   const suffix = Math.random().toString(36).slice(2, 8);
   const n1 = `n1-${suffix}.lab`;
   const n2 = `n2-${suffix}.lab`;
@@ -24,11 +24,12 @@ describe('nodes API', () => {
     return row.id;
   }
 
-  async function insertDeployment(name: string, resources: { cpu: number; memoryMb: number }): Promise<string> {
-    const spec = deploymentSpec.parse({ name, image: 'oja/busybox:1', replicas: 3, resources });
-    const [row] = await ds.query(`INSERT INTO deployments (tenant_id, name, replicas, current_revision) VALUES ($1, $2, 3, 1) RETURNING id`, [
+  async function insertDeployment(name: string, replicas: number, resources: { cpu: number; memoryMb: number }): Promise<string> {
+    const spec = deploymentSpec.parse({ name, image: 'oja/busybox:1', replicas, resources });
+    const [row] = await ds.query(`INSERT INTO deployments (tenant_id, name, replicas, current_revision) VALUES ($1, $2, $3, 1) RETURNING id`, [
       tenant.id,
       name,
+      replicas,
     ]);
     await ds.query(`INSERT INTO revisions (deployment_id, number, spec) VALUES ($1, 1, $2)`, [row.id, JSON.stringify(spec)]);
     return row.id;
@@ -51,24 +52,27 @@ describe('nodes API', () => {
     (await cp.request('GET', `/v1/events?node=${name}`, { token: cp.adminToken })).body.items.map((e: { type: string }) => e.type);
 
   beforeAll(async () => {
-    cp = await startControlPlane();
+    // No agent heartbeats here: a long grace keeps the inserted nodes from being marked down mid-test.
+    cp = await startControlPlane({ env: { OJA_NODE_GRACE_SECONDS: '3600' } });
     ds = cp.app.get(DataSource);
     tenant = await cp.tenant();
     const node1 = await insertNode(n1, 11);
     await insertNode(n2, 12);
-    placedDeployment = await insertDeployment('placed', { cpu: 0.25, memoryMb: 64 });
-    pendingDeployment = await insertDeployment('pending', { cpu: 0.5, memoryMb: 512 });
+    // The real scheduler runs alongside: "placed" is already satisfied on n1 and "unplaceable" fits
+    // no node, so neither moves until the test drains n1.
+    placedDeployment = await insertDeployment('placed', 2, { cpu: 0.25, memoryMb: 64 });
+    unplaceableDeployment = await insertDeployment('unplaceable', 1, { cpu: 64, memoryMb: 262144 });
     await insertInstance(placedDeployment, node1, 'running');
     await insertInstance(placedDeployment, node1, 'running');
     await insertInstance(placedDeployment, node1, 'stopped'); // on its way out: reserves nothing
-    await insertInstance(pendingDeployment, null, 'running'); // waits for a node
+    await insertInstance(unplaceableDeployment, null, 'running'); // waits for a node
     enqueue = jest.spyOn(cp.app.get<EvaluationQueue>(EVALUATION_QUEUE), 'enqueue');
   });
   afterAll(() => cp?.close());
   beforeEach(() => enqueue.mockClear());
+  const enqueued = () => enqueue.mock.calls.map(([id]) => id);
 
   it('lists nodes with capacity, what running instances reserve, and heartbeat', async () => {
-    // Read before any drain, so no evaluation has moved the instances yet.
     expect(await node(n1)).toEqual({
       name: n1,
       status: 'ready',
@@ -91,35 +95,37 @@ describe('nodes API', () => {
     expect((await cp.request('GET', '/v1/nodes')).status).toBe(401);
   });
 
-  it('drains a node: status draining, a node.drain event, evaluations for its deployments', async () => {
-    const res = await cp.request('POST', `/v1/nodes/${n1}/drain`, { token: cp.adminToken });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: n1, status: 'draining' });
-    expect(await nodeEvents(n1)).toContain('node.drain');
-    expect(enqueue.mock.calls.map(([id]) => id)).toEqual([placedDeployment]);
-  });
-
-  it('undrains it: ready again, a node.undrain event, evaluations that may now place on it', async () => {
-    const res = await cp.request('POST', `/v1/nodes/${n1}/undrain`, { token: cp.adminToken });
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe('ready');
-    expect(await nodeEvents(n1)).toContain('node.undrain');
-    expect(enqueue.mock.calls.map(([id]) => id)).toContain(pendingDeployment);
-  });
-
-  it('dedicates a node to a tenant and opens it again', async () => {
+  it("dedicates a node to a tenant: event, and evaluations for the tenant's waiting instances", async () => {
     const dedicated = await cp.request('POST', `/v1/nodes/${n2}/dedicate`, { token: cp.adminToken, body: { tenant: tenant.name } });
     expect(dedicated.status).toBe(200);
     expect(dedicated.body.dedicatedTenant).toBe(tenant.name);
     expect((await node(n2)).dedicatedTenant).toBe(tenant.name);
     expect(await nodeEvents(n2)).toContain('node.dedicate');
-    // The tenant's pending instance may now land on its node.
-    expect(enqueue.mock.calls.map(([id]) => id)).toEqual([pendingDeployment]);
+    expect(enqueued()).toEqual([unplaceableDeployment]);
+  });
 
+  it('undedicates it: open to all, an event, evaluations for waiting instances', async () => {
     const open = await cp.request('POST', `/v1/nodes/${n2}/undedicate`, { token: cp.adminToken });
     expect(open.status).toBe(200);
     expect(open.body.dedicatedTenant).toBeNull();
     expect(await nodeEvents(n2)).toContain('node.undedicate');
+    expect(enqueued()).toEqual([unplaceableDeployment]);
+  });
+
+  it('drains a node: status draining, a node.drain event, evaluations for the deployments on it', async () => {
+    const res = await cp.request('POST', `/v1/nodes/${n1}/drain`, { token: cp.adminToken });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: n1, status: 'draining' });
+    expect(await nodeEvents(n1)).toContain('node.drain');
+    expect(enqueued()).toEqual([placedDeployment]);
+  });
+
+  it('undrains it: ready again, a node.undrain event, evaluations for waiting instances', async () => {
+    const res = await cp.request('POST', `/v1/nodes/${n1}/undrain`, { token: cp.adminToken });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ready');
+    expect(await nodeEvents(n1)).toContain('node.undrain');
+    expect(enqueued()).toContain(unplaceableDeployment);
   });
 
   it('answers 404 for an unknown node or tenant, 400 for bad input, naming the field', async () => {
