@@ -98,6 +98,19 @@ describe('reconcileDeployment properties', () => {
     );
   });
 
+  it('decides the same whatever the order the instances are listed in', () => {
+    fc.assert(
+      fc.property(
+        anyState.chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray(s.instances, { minLength: s.instances.length }))),
+        ([{ deployment: d, instances: all, tainted, now }, shuffled]) => {
+          const a = reconcileDeployment({ deployment: d, instances: all, tainted, now });
+          const b = reconcileDeployment({ deployment: d, instances: shuffled, tainted, now });
+          expect({ ...b, lost: [...b.lost].sort(), retry: [...b.retry].sort() }).toEqual({ ...a, lost: [...a.lost].sort(), retry: [...a.retry].sort() });
+        },
+      ),
+    );
+  });
+
   it('with nothing in the way, one reconcile reaches `replicas` (places the shortfall or stops the surplus)', () => {
     fc.assert(
       fc.property(deploymentArb, fc.integer({ min: 0, max: 12 }), fc.boolean(), (d, have, paused) => {
