@@ -20,9 +20,10 @@ api() {
   API_STATUS=${out##*$'\n'} API_BODY=${out%$'\n'*}
 }
 
-# json_get EXPR: evaluates a JS expression over the JSON on stdin (bound to `j`) and prints it.
+# json_get EXPR [ARG...]: evaluates a JS expression over the JSON on stdin (bound to `j`; the ARGs are
+# process.argv[2...]) and prints the result.
 json_get() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-  const j = JSON.parse(s); const v = eval(process.argv[1]); if (v !== undefined) console.log(v); })' "$1"; }
+  const j = JSON.parse(s); const v = eval(process.argv[1]); if (v !== undefined) console.log(v); })' "$@"; }
 
 control_plane_ready() { curl -fs --max-time 3 "$(api_url)/readyz" >/dev/null; }
 
