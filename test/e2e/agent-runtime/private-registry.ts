@@ -13,6 +13,8 @@ export interface PrivateRegistry {
   password: string;
   /** Tags a local image into the registry and pushes it, then drops the local tag (so agents must pull). */
   push(localImage: string, repository: string): Promise<string>;
+  /** Deletes the blob of a pushed image's top layer from storage: its manifest still resolves, its pull then fails midway. */
+  breakTopLayer(repository: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,18 @@ export async function startPrivateRegistry(username: string, password: string): 
       await docker.getImage(`${target}:${tag}`).remove();
       pushed.push(`${target}:${tag}`);
       return `${target}:${tag}`;
+    },
+    async breakTopLayer(repository) {
+      const [repo, tag] = repository.split(':');
+      const res = await fetch(`http://${address}/v2/${repo}/manifests/${tag}`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+          accept: 'application/vnd.docker.distribution.manifest.v2+json',
+        },
+      });
+      const manifest = (await res.json()) as { layers: { digest: string }[] };
+      const hex = manifest.layers.at(-1)!.digest.replace('sha256:', '');
+      rmSync(join(dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex), { recursive: true });
     },
     async stop() {
       child.kill('SIGTERM');

@@ -18,6 +18,8 @@ import {
 /** dockerd 20.10 speaks 1.41; pinning it keeps newer engines answering the same way. */
 export const DOCKER_API_VERSION = 'v1.41';
 const NEVER = '0001-01-01T00:00:00Z';
+/** A pull that stalls this long is given up (and retried with back-off) rather than blocking its instance forever. */
+const PULL_TIMEOUT_MS = 10 * 60_000;
 const CONTAINER_ACTIONS = new Set<ContainerEvent['action']>(['start', 'die', 'oom', 'destroy']);
 
 /** Runtime over the local Docker engine (DOCKER_HOST honoured, /var/run/docker.sock otherwise). */
@@ -68,12 +70,17 @@ export class DockerRuntime implements Runtime {
   pull(image: string, auth?: RegistryAuth): Promise<void> {
     return this.timed('pull', async () => {
       const authconfig = auth && { username: auth.username, password: auth.password, serveraddress: auth.server };
+      const deadline = AbortSignal.timeout(PULL_TIMEOUT_MS);
       try {
-        const stream = (await this.docker.pull(image, authconfig ? { authconfig } : {})) as unknown as Readable;
-        await new Promise<void>((resolve, reject) =>
-          // Errors after the 200 (e.g. a denied layer) arrive as progress events, which followProgress turns into err.
-          this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+        const stream = (await this.docker.pull(image, { abortSignal: deadline, ...(authconfig ? { authconfig } : {}) })) as unknown as Readable;
+        const progress = await new Promise<{ error?: string }[]>((resolve, reject) =>
+          this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(err) : resolve(output))),
         );
+        // followProgress ends quietly on a closed stream, and failures after the 200 (a missing or denied
+        // layer) arrive only as {error} progress entries.
+        if (deadline.aborted) throw new Error(`timed out after ${PULL_TIMEOUT_MS / 60_000} minutes`);
+        const failed = progress.find((p) => p.error);
+        if (failed) throw new Error(failed.error);
       } catch (err) {
         throw new PullError(describePullFailure(image, errorText(err), auth));
       }
