@@ -4,4 +4,7 @@ module.exports = {
   rootDir: __dirname,
   testMatch: ['<rootDir>/lab/**/*.lab.ts'],
   testTimeout: 180_000,
+  // tear a lab down even when a test file forgets to, fails in beforeAll, or the run is interrupted
+  globalSetup: '<rootDir>/lab/global-setup.ts',
+  globalTeardown: '<rootDir>/lab/global-teardown.ts',
 };

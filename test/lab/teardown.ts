@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { BRIDGE, CGROUP_PATTERN, LIB_DIR, NETNS_PATTERN, RUN_DIR, VETH_PATTERN, hostPaths } from './plan';
 import { isAlive, stopPids } from './processes';
 import { liveRecordedProcesses, Stage } from './records';
@@ -27,8 +27,15 @@ export function teardownLab(): void {
     // a crashed run may have inserted the rule more than once
   }
   unmountUnder([RUN_DIR, LIB_DIR]);
+  keepLogs(process.env.OJA_LAB_KEEP_LOGS);
   rmSync(RUN_DIR, { recursive: true, force: true });
   rmSync(LIB_DIR, { recursive: true, force: true });
+}
+
+/** Daemon logs die with the state dir; OJA_LAB_KEEP_LOGS=DIR copies them there first (debugging). */
+function keepLogs(target: string | undefined): void {
+  if (!target || !existsSync(RUN_DIR)) return;
+  cpSync(RUN_DIR, target, { recursive: true, filter: (src) => !/\.(sock|ttrpc)$/.test(src) && !src.includes('/containerd/') && !src.includes('/exec') });
 }
 
 /** Host numbers that have a netns or a state directory. */
