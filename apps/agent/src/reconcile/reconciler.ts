@@ -23,6 +23,11 @@ export interface ReconcilerOptions {
   /** Pause before re-subscribing to engine events after the stream ended (default 1 s). */
   eventsRetryMs?: number;
   logger?: Pick<Console, 'warn'>;
+  /**
+   * Called before a container is stopped on purpose (no longer desired, replaced, a duplicate), e.g. to
+   * drain it from the routing mesh first. A failure is logged and the stop goes ahead.
+   */
+  beforeStop?: (instanceId: string, containerId: string) => Promise<void>;
 }
 
 type StatusListener = (report: InstanceStatusReport) => void;
@@ -67,7 +72,6 @@ export class Reconciler {
   /** null until the first apply(): before that nothing is removed, only adopted and observed. */
   private desired: Map<string, DesiredInstance> | null = null;
   private generation = -1;
-  private converged = -1;
   private resyncTimer: NodeJS.Timeout | null = null;
   private readonly events = new AbortController();
   private eventsLoop: Promise<void> | null = null;
@@ -102,13 +106,7 @@ export class Reconciler {
     this.generation = generation;
     this.desired = new Map(instances.map((i) => [i.id, i]));
     await this.resync();
-    if (this.generation === generation) this.converged = Math.max(this.converged, generation);
     return true;
-  }
-
-  /** The newest generation a full pass has completed for (-1: none yet); for Heartbeat.observed_generation. */
-  get observedGeneration(): number {
-    return this.converged;
   }
 
   onStatus(listener: StatusListener): () => void {
@@ -186,7 +184,7 @@ export class Reconciler {
     t.desired = desired;
     const hash = containerSpecHash(desired);
     const keep = pickContainer(containers.filter((c) => c.labels[LABEL.specHash] === hash));
-    for (const c of containers) if (c !== keep) await this.stopAndRemove(c.id, this.graceOf(t));
+    for (const c of containers) if (c !== keep) await this.stopAndRemove(id, c.id, this.graceOf(t));
     // Steady state (the common case on every resync): nothing to inspect, just follow spec changes of the probe.
     if (keep?.running && keep.id === t.containerId && UP_STATES.has(t.report.state)) return this.observeRunning(t, keep.id, t.report.overlayIp);
     const details = keep && (await this.runtime.inspect(keep.id));
@@ -217,7 +215,7 @@ export class Reconciler {
       if (t.retryTimer) clearTimeout(t.retryTimer);
     }
     let exitCode: number | null = t?.report.exitCode ?? null;
-    for (const c of containers) exitCode = (await this.stopAndRemove(c.id, t ? this.graceOf(t) : this.defaultGrace())) ?? exitCode;
+    for (const c of containers) exitCode = (await this.stopAndRemove(id, c.id, t ? this.graceOf(t) : this.defaultGrace())) ?? exitCode;
     if (!t) return;
     // The control plane counts an instance until it is reported exited.
     this.setReport(t, { state: 'exited', healthy: false, exitCode, reason: 'removed: no longer desired' });
@@ -276,7 +274,7 @@ export class Reconciler {
       await this.runtime.start(containerId);
     } catch (err) {
       // A container that cannot start is replaced on the next attempt.
-      await this.stopAndRemove(containerId, 0);
+      await this.runtime.remove(containerId);
       t.containerId = null;
       return this.fail(t, `start failed: ${(err as Error).message}`);
     }
@@ -345,8 +343,11 @@ export class Reconciler {
     return true;
   }
 
-  /** Graceful stop then removal; returns the exit code, if the container still existed. */
-  private async stopAndRemove(containerId: string, graceSeconds: number): Promise<number | null> {
+  /** Drain hook, graceful stop, removal; returns the exit code, if the container still existed. */
+  private async stopAndRemove(instanceId: string, containerId: string, graceSeconds: number): Promise<number | null> {
+    await this.opts.beforeStop?.(instanceId, containerId).catch((err: Error) =>
+      (this.opts.logger ?? console).warn(`before stopping ${instanceId}: ${err.message}`),
+    );
     await this.runtime.stop(containerId, graceSeconds);
     const details = await this.runtime.inspect(containerId);
     await this.runtime.remove(containerId);
