@@ -94,22 +94,20 @@ ensure_agent() {
     say "skipping the local agent: apps/agent is not built yet (no apps/agent/dist/main.js)"
     return 0
   fi
-  local name args=(--data-dir "$OJA_AGENT_DATA_DIR")
+  local name=$(hostname) args=(--data-dir "$OJA_AGENT_DATA_DIR")
+  [ ! -e "$OJA_AGENT_DATA_DIR/identity.json" ] || name=$(json_get j.nodeName <"$OJA_AGENT_DATA_DIR/identity.json")
   if pidfile_alive "$OJA_RUN/agent.pid"; then
     say "agent already running (pid $(cat "$OJA_RUN/agent.pid"))"
-    return 0
-  fi
-  mkdir -p "$OJA_AGENT_DATA_DIR" && chmod 0700 "$OJA_AGENT_DATA_DIR"
-  if [ -e "$OJA_AGENT_DATA_DIR/identity.json" ]; then
-    name=$(json_get j.nodeName <"$OJA_AGENT_DATA_DIR/identity.json")
   else
-    name=$(hostname)
-    api POST /v1/join-tokens "$OJA_ADMIN_TOKEN" '{}' && [[ $API_STATUS == 20[01] ]] ||
-      die "creating a join token failed: HTTP $API_STATUS $API_BODY"
-    args+=(--join "$(grpc_addr)" --token "$(json_get j.token <<<"$API_BODY")" --name "$name"
-      --metrics-addr 127.0.0.1:7402)
+    mkdir -p "$OJA_AGENT_DATA_DIR" && chmod 0700 "$OJA_AGENT_DATA_DIR"
+    if [ ! -e "$OJA_AGENT_DATA_DIR/identity.json" ]; then
+      api POST /v1/join-tokens "$OJA_ADMIN_TOKEN" '{}' && [[ $API_STATUS == 20[01] ]] ||
+        die "creating a join token failed: HTTP $API_STATUS $API_BODY"
+      args+=(--join "$(grpc_addr)" --token "$(json_get j.token <<<"$API_BODY")" --name "$name"
+        --metrics-addr 127.0.0.1:7402)
+    fi
+    say "starting the agent as node $name (log: $OJA_LOG/agent.log)"
+    start_daemon agent node "$OJA_ROOT/apps/agent/bin/oja-agent.js" "${args[@]}"
   fi
-  say "starting the agent as node $name (log: $OJA_LOG/agent.log)"
-  start_daemon agent node "$OJA_ROOT/apps/agent/bin/oja-agent.js" "${args[@]}"
   wait_for_daemon agent 90 node_ready "$name"
 }
