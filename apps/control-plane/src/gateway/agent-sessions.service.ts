@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { LogRequest, RegistryAuth } from '@oja/proto';
 import { Redis } from 'ioredis';
+import { withTimeout } from '../api/unavailable';
 import { CONFIG, type Config } from '../config/config';
 import { nodeChannel } from '../queue/node-notifier';
 import { redisOptionsFromUrl } from '../queue/redis-options';
@@ -8,6 +9,8 @@ import { AgentNodesRepository, type DesiredRow } from './agent-nodes.repository'
 import type { AgentSession, LogHandlers } from './agent-session';
 import { CREDENTIAL_RESOLVER, type CredentialResolver } from './credential-resolver';
 import { toDesiredInstance } from './desired-state';
+
+const SUBSCRIBE_TIMEOUT_MS = 3000;
 
 /**
  * The agent streams held by this replica, and the wake-up path: one Redis subscriber per replica listens on
@@ -27,7 +30,7 @@ export class AgentSessions implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true });
+    const subscriber = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), lazyConnect: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
     this.subscriber = subscriber;
     subscriber.on('error', (err: Error) => this.logger.warn(`node wake-up subscriber: ${err.message}`));
     subscriber.on('pmessage', (_pattern: string, channel: string) => {
@@ -40,8 +43,9 @@ export class AgentSessions implements OnModuleInit, OnApplicationShutdown {
       if (connectedBefore) for (const session of this.sessions.values()) void this.pushDesiredState(session);
       connectedBefore = true;
     });
-    await subscriber.connect();
-    await subscriber.psubscribe(nodeChannel('*'));
+    // Redis may be away at start: the app still starts; ioredis keeps reconnecting and resubscribes.
+    const subscribed = subscriber.connect().then(() => subscriber.psubscribe(nodeChannel('*')));
+    await withTimeout(subscribed, SUBSCRIBE_TIMEOUT_MS, 'redis (node wake-ups)').catch((err: Error) => this.logger.warn(err.message));
   }
 
   onApplicationShutdown(): void {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { withTimeout } from '../api/unavailable';
 import { CONFIG, type Config } from '../config/config';
 import { BullEvaluationQueue } from '../queue/bullmq-evaluation.queue';
 import { EvaluationHandlers } from '../queue/evaluation-handlers';
@@ -43,7 +44,8 @@ export class EvaluationWorker implements OnModuleInit, OnApplicationShutdown {
     const counter = new Queue(EVALUATIONS_QUEUE_NAME, { connection, prefix: this.config.queuePrefix });
     counter.on('error', () => undefined);
     this.counter = counter;
-    this.metrics.countWaitingWith(() => counter.getWaitingCount());
+    // A scrape must not hang while Redis is away.
+    this.metrics.countWaitingWith(() => withTimeout(counter.getWaitingCount(), 1000, 'redis (evaluation queue)'));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -18,6 +18,9 @@ export interface LockedDeployment {
   rolloutStatus: unknown;
 }
 
+/** Arbitrary constant identifying "placement" among advisory locks. */
+const PLACEMENT_LOCK_KEY = 0x6f6a61_03;
+
 /** What an evaluation reads and writes, inside the caller's transaction. */
 @Injectable()
 export class SchedulingRepository {
@@ -69,6 +72,14 @@ export class SchedulingRepository {
          ) a ON a.node_id = n.id
         ORDER BY n.id`,
     );
+  }
+
+  /**
+   * Serializes placement decisions cluster-wide until the transaction ends, so two evaluations (of different
+   * deployments, on any replicas) never fill the same free capacity twice. Taken only when placing.
+   */
+  async lockPlacement(tx: EntityManager): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [PLACEMENT_LOCK_KEY]);
   }
 
   /** Marks instances lost (their node is down) and stopped: they are replaced and no longer count. */

@@ -92,7 +92,10 @@ export class SchedulingService implements EvaluationHandler {
     const wanted = newCount + plan.retry.length;
     let placed = 0;
     if (wanted > 0) {
-      const result = place(nodes, [placementRequest(deployment, spec, wanted, running)]);
+      // Capacity is read again under the placement lock: what other evaluations placed meanwhile counts.
+      await this.repository.lockPlacement(tx);
+      const freshNodes = (await this.repository.nodes(tx)).map(toSchedulerNode);
+      const result = place(freshNodes, [placementRequest(deployment, spec, wanted, running)]);
       const { placedRetries, newOnNodes, stillWaiting } = assignPlacements(result.placements, plan.retry);
       const reason = result.unplaced[0]?.reason ?? null;
       await this.repository.assignNode(tx, placedRetries);
