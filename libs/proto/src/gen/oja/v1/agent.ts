@@ -132,6 +132,7 @@ export interface ControlMessage {
     | { $case: "logRequest"; value: LogRequest }
     | { $case: "logCancel"; value: LogCancel }
     | { $case: "drain"; value: Drain }
+    | { $case: "tenantAddresses"; value: TenantAddresses }
     | undefined;
 }
 
@@ -224,6 +225,20 @@ export interface DesiredState {
 
 export interface Peers {
   peers: Peer[];
+}
+
+/**
+ * Overlay addresses of every running instance, per tenant, of the tenants that have instances on the receiving
+ * node (on all nodes). Level-triggered: each message is the full set; the agent's isolation rules let two overlay
+ * addresses talk only when both are in the same tenant's set.
+ */
+export interface TenantAddresses {
+  tenants: TenantAddressSet[];
+}
+
+export interface TenantAddressSet {
+  tenant: string;
+  ips: string[];
 }
 
 export interface LogRequest {
@@ -1858,6 +1873,9 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "drain":
         Drain.encode(message.kind.value, writer.uint32(50).fork()).join();
         break;
+      case "tenantAddresses":
+        TenantAddresses.encode(message.kind.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1923,6 +1941,14 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.kind = { $case: "drain", value: Drain.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = { $case: "tenantAddresses", value: TenantAddresses.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1955,6 +1981,10 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "logCancel", value: LogCancel.fromJSON(object.log_cancel) }
         : isSet(object.drain)
         ? { $case: "drain", value: Drain.fromJSON(object.drain) }
+        : isSet(object.tenantAddresses)
+        ? { $case: "tenantAddresses", value: TenantAddresses.fromJSON(object.tenantAddresses) }
+        : isSet(object.tenant_addresses)
+        ? { $case: "tenantAddresses", value: TenantAddresses.fromJSON(object.tenant_addresses) }
         : undefined,
     };
   },
@@ -1973,6 +2003,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.logCancel = LogCancel.toJSON(message.kind.value);
     } else if (message.kind?.$case === "drain") {
       obj.drain = Drain.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "tenantAddresses") {
+      obj.tenantAddresses = TenantAddresses.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -2016,6 +2048,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "drain": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "drain", value: Drain.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "tenantAddresses": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "tenantAddresses", value: TenantAddresses.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -3483,6 +3521,162 @@ export const Peers: MessageFns<Peers> = {
   fromPartial<I extends Exact<DeepPartial<Peers>, I>>(object: I): Peers {
     const message = createBasePeers();
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTenantAddresses(): TenantAddresses {
+  return { tenants: [] };
+}
+
+export const TenantAddresses: MessageFns<TenantAddresses> = {
+  encode(message: TenantAddresses, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tenants) {
+      TenantAddressSet.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantAddresses {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantAddresses();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenants.push(TenantAddressSet.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantAddresses {
+    return {
+      tenants: globalThis.Array.isArray(object?.tenants)
+        ? object.tenants.map((e: any) => TenantAddressSet.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TenantAddresses): unknown {
+    const obj: any = {};
+    if (message.tenants?.length) {
+      obj.tenants = message.tenants.map((e) => TenantAddressSet.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantAddresses>, I>>(base?: I): TenantAddresses {
+    return TenantAddresses.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantAddresses>, I>>(object: I): TenantAddresses {
+    const message = createBaseTenantAddresses();
+    message.tenants = object.tenants?.map((e) => TenantAddressSet.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTenantAddressSet(): TenantAddressSet {
+  return { tenant: "", ips: [] };
+}
+
+export const TenantAddressSet: MessageFns<TenantAddressSet> = {
+  encode(message: TenantAddressSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    for (const v of message.ips) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantAddressSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantAddressSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ips.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantAddressSet {
+    return {
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+      ips: globalThis.Array.isArray(object?.ips) ? object.ips.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: TenantAddressSet): unknown {
+    const obj: any = {};
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
+    if (message.ips?.length) {
+      obj.ips = message.ips;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantAddressSet>, I>>(base?: I): TenantAddressSet {
+    return TenantAddressSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantAddressSet>, I>>(object: I): TenantAddressSet {
+    const message = createBaseTenantAddressSet();
+    message.tenant = object.tenant ?? "";
+    message.ips = object.ips?.map((e) => e) || [];
     return message;
   },
 };
