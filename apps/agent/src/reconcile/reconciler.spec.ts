@@ -288,6 +288,20 @@ describe('Reconciler (fake runtime)', () => {
     expect(statesOf(reports, d.id)).toEqual(['starting', 'running', 'unhealthy', 'healthy']);
   }, 15_000);
 
+  it('rides out an unreachable engine and converges once it answers again', async () => {
+    runtime.unavailable = true;
+    const { r } = reconciler({ resyncIntervalMs: 20 });
+    await r.start();
+    const d = desiredInstance();
+    expect(await r.apply(1, [d])).toBe(true);
+    expect(runtime.containers.size).toBe(0);
+    expect(quiet.warn).toHaveBeenCalledWith(expect.stringMatching(/connect ENOENT/));
+
+    runtime.unavailable = false;
+    await waitFor(() => reportOf(r, d.id)?.state === 'running', 'convergence after the engine is back');
+    expect(containersOf(d.id)).toHaveLength(1);
+  });
+
   it('leaves containers running when stopped', async () => {
     const { r } = reconciler();
     await r.start();

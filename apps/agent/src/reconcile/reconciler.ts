@@ -66,6 +66,7 @@ export class Reconciler {
   private readonly runtime: Runtime;
   private readonly node: string;
   private readonly backoff: BackoffPolicy;
+  private readonly log: Pick<Console, 'warn'>;
   private readonly lanes: KeyedLanes;
   private readonly tracked = new Map<string, Tracked>();
   private readonly listeners = new Set<StatusListener>();
@@ -81,7 +82,8 @@ export class Reconciler {
     this.runtime = opts.runtime;
     this.node = opts.node;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.lanes = new KeyedLanes((id, err) => (opts.logger ?? console).warn(`reconcile ${id}: ${(err as Error).message ?? err}`));
+    this.log = opts.logger ?? console;
+    this.lanes = new KeyedLanes((id, err) => this.log.warn(`reconcile ${id}: ${(err as Error).message ?? err}`));
     opts.metrics?.setContainerStateSource(() => [...this.tracked.values()].map((t) => t.report.state));
   }
 
@@ -143,7 +145,7 @@ export class Reconciler {
     try {
       containers = await this.runtime.list({ [LABEL.node]: this.node, [LABEL.instance]: undefined });
     } catch (err) {
-      (this.opts.logger ?? console).warn(`resync: cannot list containers: ${(err as Error).message}`);
+      this.log.warn(`resync: cannot list containers: ${(err as Error).message}`);
       return;
     }
     const ids = new Set<string>([...(this.desired?.keys() ?? []), ...this.tracked.keys()]);
@@ -165,7 +167,7 @@ export class Reconciler {
           if (id) void this.schedule(id);
         }, signal);
       } catch (err) {
-        (this.opts.logger ?? console).warn(`engine events: ${(err as Error).message}`);
+        this.log.warn(`engine events: ${(err as Error).message}`);
       }
       if (!signal.aborted) await sleep(this.opts.eventsRetryMs ?? 1000, signal);
     }
@@ -346,7 +348,7 @@ export class Reconciler {
   /** Drain hook, graceful stop, removal; returns the exit code, if the container still existed. */
   private async stopAndRemove(instanceId: string, containerId: string, graceSeconds: number): Promise<number | null> {
     await this.opts.beforeStop?.(instanceId, containerId).catch((err: Error) =>
-      (this.opts.logger ?? console).warn(`before stopping ${instanceId}: ${err.message}`),
+      this.log.warn(`before stopping ${instanceId}: ${err.message}`),
     );
     await this.runtime.stop(containerId, graceSeconds);
     const details = await this.runtime.inspect(containerId);

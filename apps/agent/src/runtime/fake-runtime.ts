@@ -33,7 +33,11 @@ export class FakeRuntime implements Runtime {
   private clock = 1_000_000;
   private lastStart = 0;
 
+  /** While true every engine call fails, as with dockerd down. */
+  unavailable = false;
+
   async list(labels: Record<string, string | undefined>): Promise<ContainerSummary[]> {
+    if (this.unavailable) throw new Error('connect ENOENT /var/run/docker.sock');
     return [...this.containers.values()]
       .filter((c) => Object.entries(labels).every(([k, v]) => (v === undefined ? k in c.details.labels : c.details.labels[k] === v)))
       .map(({ details: { id, name, labels: l, running, createdAt } }) => ({ id, name, labels: { ...l }, running, createdAt }));
