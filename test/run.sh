@@ -36,11 +36,17 @@ guarded() {
   return "$rc"
 }
 
+# Jest per project, then tsc over every project and every test directory with its own tsconfig.json
+# (swc strips types without checking them).
 unit_layer() {
-  local rc=0
+  local rc=0 tsconfig
   guarded 900 npx nx run-many -t test "${JEST_FLAGS[@]}" --passWithNoTests || rc=1
   heading "unit: typecheck"
   guarded 900 npx nx run-many -t typecheck || { rc=1; LAYER_NOTE="typecheck failed"; }
+  for tsconfig in $(find test -name tsconfig.json -not -path '*/node_modules/*' | sort); do
+    echo "tsc -p $tsconfig"
+    guarded 300 npx tsc -p "$tsconfig" || { rc=1; LAYER_NOTE="typecheck failed"; }
+  done
   return "$rc"
 }
 
