@@ -2,22 +2,29 @@
 'use strict';
 // API latency at fixed rates against the built control plane (child process on 127.0.0.1, fresh database):
 // PUT /v1/deployments/<name> alternating two specs over many names, then GET /v1/deployments/<name>.
-// Usage: npm run bench -- api [--put-rate 500] [--get-rate 1000] [--seconds 10] [--names 200] [--connections 32]
-// Goal reported against: mutating p99 <= 50 ms at 500 req/s.
+// Usage: npm run bench -- api [--put-rate 500] [--get-rate 1000] [--seconds 10] [--names 200] [--tenants 1] [--connections 32]
+// Goal reported against: mutating p99 <= 50 ms at 500 req/s. `--tenants N` spreads the names over N tenants
+// (applies of one tenant serialize on its row lock, so this shows how much of the latency that lock is).
 const autocannon = require('autocannon');
 const { api, appendResult, machine, parseFlags, printResult, startControlPlane } = require('./lib');
 
 const PUT_P99_GOAL_MS = 50;
 
 async function main() {
-  const opts = parseFlags(process.argv.slice(2), { putRate: 500, getRate: 1000, seconds: 10, names: 200, connections: 32 });
+  const opts = parseFlags(process.argv.slice(2), { putRate: 500, getRate: 1000, seconds: 10, names: 200, tenants: 1, connections: 32 });
   const cp = await startControlPlane();
   try {
-    const { token } = await api(cp.baseUrl, 'POST', '/v1/tenants', {
-      token: cp.adminToken,
-      body: { name: 'bench', quota: { instances: 1_000_000, cpu: 100_000, memoryMb: 1_000_000_000 } },
-    });
+    const tokens = [];
+    for (let t = 0; t < opts.tenants; t++) {
+      const created = await api(cp.baseUrl, 'POST', '/v1/tenants', {
+        token: cp.adminToken,
+        body: { name: `bench-${t}`, quota: { instances: 1_000_000, cpu: 100_000, memoryMb: 1_000_000_000 } },
+      });
+      tokens.push(created.token);
+    }
     const names = Array.from({ length: opts.names }, (_, i) => `bench-${i}`);
+    const tokenOf = (nameIndex) => tokens[nameIndex % tokens.length];
+    const auth = (req, nameIndex) => ({ ...req.headers, authorization: `Bearer ${tokenOf(nameIndex)}` });
     const spec = (name, variant) => ({
       name,
       image: `oja/busybox:${variant}`,
@@ -28,27 +35,36 @@ async function main() {
       resources: { cpu: 0.01, memoryMb: 8 },
     });
     // Every deployment exists before measuring, so the PUTs are updates that alternate specs (a new revision each).
-    for (const name of names) await api(cp.baseUrl, 'PUT', `/v1/deployments/${name}`, { token, body: spec(name, 1) });
+    for (const [i, name] of names.entries()) await api(cp.baseUrl, 'PUT', `/v1/deployments/${name}`, { token: tokenOf(i), body: spec(name, 1) });
 
     let putCount = 0;
-    const put = await fire(cp.baseUrl, token, opts, opts.putRate, {
+    const put = await fire(cp.baseUrl, opts, opts.putRate, {
       method: 'PUT',
       setupRequest: (req) => {
         const i = putCount++;
-        const name = names[i % names.length];
-        return { ...req, path: `/v1/deployments/${name}`, body: JSON.stringify(spec(name, 2 - (Math.floor(i / names.length) % 2))) };
+        const n = i % names.length;
+        return {
+          ...req,
+          headers: auth(req, n),
+          path: `/v1/deployments/${names[n]}`,
+          body: JSON.stringify(spec(names[n], 2 - (Math.floor(i / names.length) % 2))),
+        };
       },
     });
     let getCount = 0;
-    const get = await fire(cp.baseUrl, token, opts, opts.getRate, {
+    const get = await fire(cp.baseUrl, opts, opts.getRate, {
       method: 'GET',
-      setupRequest: (req) => ({ ...req, path: `/v1/deployments/${names[getCount++ % names.length]}` }),
+      setupRequest: (req) => {
+        const n = getCount++ % names.length;
+        return { ...req, headers: auth(req, n), path: `/v1/deployments/${names[n]}` };
+      },
     });
 
     const figures = {
       bench: 'api',
       seconds: opts.seconds,
       names: opts.names,
+      tenants: opts.tenants,
       put,
       get,
       goal: { putP99Ms: PUT_P99_GOAL_MS, met: put.p99Ms <= PUT_P99_GOAL_MS && put.errors === 0 && put.non2xx === 0 },
@@ -57,8 +73,8 @@ async function main() {
     console.log(`PUT ${put.rate}/s: p50 ${put.p50Ms} ms, p99 ${put.p99Ms} ms, ${put.throughput} req/s, ${put.errors} errors, ${put.non2xx} non-2xx`);
     console.log(`GET ${get.rate}/s: p50 ${get.p50Ms} ms, p99 ${get.p99Ms} ms, ${get.throughput} req/s, ${get.errors} errors, ${get.non2xx} non-2xx`);
     console.log(`goal PUT p99 <= ${PUT_P99_GOAL_MS} ms at ${put.rate}/s: ${figures.goal.met ? 'met' : 'NOT met'}`);
-    appendResult('api', { put, get, goalMet: figures.goal.met }, {
-      summary: `PUT ${put.rate}/s p99 ${put.p99Ms} ms (goal ≤ ${PUT_P99_GOAL_MS}: ${figures.goal.met ? 'met' : 'not met'}); GET ${get.rate}/s p99 ${get.p99Ms} ms`,
+    appendResult('api', { tenants: opts.tenants, put, get, goalMet: figures.goal.met }, {
+      summary: `${opts.tenants} tenant(s): PUT ${put.rate}/s p99 ${put.p99Ms} ms (goal ≤ ${PUT_P99_GOAL_MS}: ${figures.goal.met ? 'met' : 'not met'}); GET ${get.rate}/s p99 ${get.p99Ms} ms`,
     });
     printResult(figures);
   } finally {
@@ -67,13 +83,13 @@ async function main() {
 }
 
 /** autocannon at a fixed overall rate for the given seconds; latency figures in ms. */
-async function fire(baseUrl, token, opts, rate, request) {
+async function fire(baseUrl, opts, rate, request) {
   const result = await autocannon({
     url: baseUrl,
     connections: opts.connections,
     overallRate: rate,
     duration: opts.seconds,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json' },
     requests: [request],
   });
   return {
