@@ -3,7 +3,7 @@ module.exports = {
   ...require('../jest.preset.js'),
   rootDir: __dirname,
   testMatch: ['<rootDir>/lab/**/*.lab.ts'],
-  testTimeout: 180_000,
+  testTimeout: 600_000, // Lab.up waits while another run has the lab up
   // tear a lab down even when a test file forgets to, fails in beforeAll, or the run is interrupted
   globalSetup: '<rootDir>/lab/global-setup.ts',
   globalTeardown: '<rootDir>/lab/global-teardown.ts',

@@ -7,7 +7,8 @@ import { Lab } from './lab';
 import { BRIDGE, BRIDGE_ADDRESS, LIB_DIR, RUN_DIR } from './plan';
 import { isAlive, waitFor } from './processes';
 import { liveRecordedProcesses } from './records';
-import { ourCgroupDirs, ourLinks, teardownLab } from './teardown';
+import { releaseLab } from './ownership';
+import { ourCgroupDirs, ourLinks, removeLabResources } from './teardown';
 
 const HOSTS = [1, 2, 3];
 
@@ -19,7 +20,7 @@ describe('lab harness (3 hosts)', () => {
     lab = await Lab.up({ hosts: 3 });
     console.log(`lab up: 3 hosts in ${Date.now() - started} ms`);
   });
-  afterAll(() => lab?.down());
+  afterAll(() => lab?.down()); // also releases the lock kept by the last tests
 
   const ping = (from: number, address: string) => lab.exec(from, 'busybox', ['ping', '-c', '1', '-W', '2', address]);
   const engineId = async (n: number) => (await lab.exec(n, 'docker', ['info', '--format', '{{.ID}}'])).stdout.trim();
@@ -101,12 +102,13 @@ describe('lab harness (3 hosts)', () => {
     expect(pids.length).toBeGreaterThanOrEqual(8); // 3 dockerd, 3 containerd, registry, sleep
 
     const started = Date.now();
-    await lab.down();
+    // keep the lock: another run waiting for the lab would otherwise bring up its own right away
+    await lab.down({ keepLock: true });
     console.log(`lab down: ${Date.now() - started} ms`);
 
     expect(pids.filter(isAlive)).toEqual([]);
     expectNothingLeft();
-    await lab.down(); // idempotent
+    await lab.down({ keepLock: true }); // idempotent
     expectNothingLeft();
   });
 
@@ -117,9 +119,11 @@ describe('lab harness (3 hosts)', () => {
     await execFileRunner.run('iptables', ['-I', 'FORWARD', '-i', BRIDGE, '-o', BRIDGE, '-j', 'ACCEPT']);
     const orphan = spawn('nsenter', ['--net=/run/netns/ojahost9', 'sleep', '600'], { stdio: 'ignore', detached: true });
     await waitFor('orphan in ojahost9', async () => (await execFileRunner.run('ip', ['netns', 'pids', 'ojahost9'])).stdout.includes(String(orphan.pid)));
-    teardownLab();
+    // what down() runs; the lock from the previous test is still ours, so no other run interferes
+    removeLabResources();
     expect(isAlive(orphan.pid as number)).toBe(false);
     expectNothingLeft();
+    releaseLab();
   });
 });
 

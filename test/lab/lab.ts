@@ -22,9 +22,10 @@ import {
   hostPaths,
   vethName,
 } from './plan';
-import { isAlive, startTime, waitFor } from './processes';
+import { acquireLab } from './ownership';
+import { isAlive, waitFor } from './processes';
 import { forgetProcess, recordProcess, Stage } from './records';
-import { teardownLab } from './teardown';
+import { removeLabResources, teardownLab } from './teardown';
 
 export interface LabOptions {
   hosts: number;
@@ -34,6 +35,8 @@ export interface LabOptions {
   registry?: boolean;
   /** Extra dockerd flags, e.g. ['--live-restore']. */
   dockerdArgs?: string[];
+  /** How long to wait while another process has the (single, fixed-name) lab up; default 8 min. */
+  waitForLabMs?: number;
 }
 
 export interface ControlPlaneOptions {
@@ -91,7 +94,9 @@ export class Lab {
   static async up(options: LabOptions): Promise<Lab> {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, dockerd)');
     await assertTools(options.docker === false ? ['ip', 'nsenter', 'unshare'] : REQUIRED);
-    claimOwnership();
+    // concurrent test runs (other suites, other developers) take turns
+    await acquireLab(options.waitForLabMs ?? 8 * 60_000);
+    removeLabResources(); // leftovers of a crashed run
     const lab = new Lab(options.hosts, options);
     // installed before anything exists, so a crash half-way still cleans up
     process.once('exit', lab.exitHandler);
@@ -132,7 +137,7 @@ export class Lab {
   /** A CommandRunner whose commands run on host N (for @oja/wireguard and the like). */
   runner(n: number): CommandRunner {
     return {
-      run: (cmd, args, options = {}) => {
+      run: async (cmd, args, options = {}) => {
         const [wrapped, wrappedArgs] = this.onHost(n, cmd, args);
         return execFileRunner.run(wrapped, wrappedArgs, { ...options, env: { ...this.hostEnv(n), ...options.env } });
       },
@@ -208,16 +213,20 @@ export class Lab {
     await this.startDockerd(n);
   }
 
-  /** Stops everything this lab (or a crashed earlier one) started and removes its resources. */
-  async down(): Promise<void> {
+  /**
+   * Stops everything this lab (or a crashed earlier one) started and removes its resources.
+   * `keepLock` keeps other runs waiting, e.g. to check that the machine is clean afterwards
+   * (then call releaseLab() from ./ownership).
+   */
+  async down(options: { keepLock?: boolean } = {}): Promise<void> {
     process.removeListener('exit', this.exitHandler);
     this.isDown = true;
-    teardownLab();
+    if (options.keepLock) removeLabResources();
+    else teardownLab();
   }
 
   private async create(): Promise<void> {
     for (const dir of [RUN_DIR, LIB_DIR, '/run/netns', '/run/wireguard', '/run/oja']) mkdirSync(dir, { recursive: true });
-    writeFileSync(`${RUN_DIR}/owner`, `${process.pid} ${startTime(process.pid)}\n`);
     await sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
     await sh('ip', ['address', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE]);
     await sh('ip', ['link', 'set', 'dev', BRIDGE, 'up']);
@@ -398,18 +407,6 @@ async function assertTools(tools: string[]): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`lab needs ${missing.join(', ')}: apt-get install -y docker.io wireguard-tools wireguard-go iproute2 iptables busybox-static docker-registry apache2-utils`);
   }
-}
-
-/** One lab per machine: refuse while another live process owns one; clean up after a dead owner. */
-function claimOwnership(): void {
-  const owner = `${RUN_DIR}/owner`;
-  if (existsSync(owner)) {
-    const [pid, started] = readFileSync(owner, 'utf8').trim().split(' ');
-    if (Number(pid) !== process.pid && isAlive(Number(pid)) && startTime(Number(pid)) === started) {
-      throw new Error(`a lab owned by pid ${pid} is up; run its down() or wait for it`);
-    }
-  }
-  teardownLab();
 }
 
 function assertBuilt(bin: string): void {

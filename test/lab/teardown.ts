@@ -1,15 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { BRIDGE, CGROUP_PATTERN, LIB_DIR, NETNS_PATTERN, RUN_DIR, VETH_PATTERN, hostPaths } from './plan';
+import { ownedByAnotherProcess, releaseLab } from './ownership';
 import { isAlive, stopPids } from './processes';
 import { liveRecordedProcesses, Stage } from './records';
 
 /**
  * Removes everything a lab created, found from its records and by the name prefixes of its own
- * resources, never by process name. Synchronous so it can run from a process 'exit' handler;
+ * resources, never by process name; does nothing while another live process owns the lab. Synchronous so it can run from a process 'exit' handler;
  * idempotent, so it also cleans up after a crashed run and is a no-op on a clean machine.
  */
 export function teardownLab(): void {
+  if (ownedByAnotherProcess()) return;
+  removeLabResources();
+  releaseLab();
+}
+
+/** The clean-up itself, for a caller that holds the lab lock (and keeps holding it). */
+export function removeLabResources(): void {
   const hosts = existingHosts();
   for (const n of hosts) removeContainers(n);
   const recorded = liveRecordedProcesses();
