@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { cpus, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
 import pino, { type Logger } from 'pino';
 import { parseFlags, parseHostPort } from './config/flags';
 import { ConfigError, effectiveSettings, mergeSettings, planStart, type SavedIdentity, type StartPlan } from './config/settings';
-import { AgentConnection } from './connection/agent-connection';
+import type { Peer, TenantAddressSet } from '@oja/proto';
+import { AgentConnection, type ClusterView } from './connection/agent-connection';
 import { Backoff } from './connection/backoff';
 import { controlPlaneCredentials } from './connection/credentials';
 import { CaMismatchError } from './identity/ca-pin';
@@ -15,7 +17,10 @@ import { LogStreamer } from './logs/log-streamer';
 import { AgentMetrics } from './metrics/agent-metrics';
 import { serveMetrics, type MetricsServer } from './metrics/serve-metrics';
 import { Reconciler } from './reconcile/reconciler';
-import { DockerRuntime } from './runtime/docker-runtime';
+import { DEFAULT_WG_PORT } from './network/address-plan';
+import { Overlay } from './network/overlay';
+import { registerOverlayMetrics } from './network/overlay-metrics';
+import { DOCKER_API_VERSION, DockerRuntime } from './runtime/docker-runtime';
 
 /** apps/agent/package.json, one level above both src/ and dist/. */
 function agentVersion(): string {
@@ -85,7 +90,12 @@ async function main(): Promise<void> {
     if (shutdown.signal.aborted) return;
 
     const metrics = new AgentMetrics();
-    const runtime = new DockerRuntime(undefined, metrics);
+    const docker = new Docker({ version: DOCKER_API_VERSION });
+    const runtime = new DockerRuntime(docker, metrics);
+    // The overlay saved by the last run comes up first, so adopted and new containers find the `oja` network.
+    const overlay = await Overlay.create({ dataDir: dataDir.path, listenPort: flags.wgPort ?? DEFAULT_WG_PORT, docker, log });
+    if (overlay) registerOverlayMetrics(metrics.registry, overlay);
+    await overlay?.restore();
     const reconciler = new Reconciler({ runtime, node: identity.nodeName, metrics, logger: { warn: (m: string) => log.warn(m) } });
     const logs = new LogStreamer(runtime, (id) => reconciler.containerIdOf(id), metrics);
     await reconciler.start();
@@ -103,12 +113,18 @@ async function main(): Promise<void> {
         capacity: settings.capacity,
         labels: settings.labels,
         underlayAddress: settings.advertiseAddress,
-        wgPublicKey: '',
-        wgListenPort: 0,
+        wgPublicKey: overlay?.publicKey ?? '',
+        wgListenPort: overlay?.listenPort ?? 0,
         agentVersion: version,
       }),
       log,
+      network: () => overlay?.network(),
     });
+    if (overlay) {
+      connection.on('registered', (view: ClusterView) => void overlay.up(view));
+      connection.on('peers', (peers: Peer[]) => void overlay.setPeers(peers));
+      connection.on('tenantAddresses', (tenants: TenantAddressSet[]) => void overlay.setTenantAddresses(tenants));
+    }
     stopAgent = async () => {
       await connection.stop();
       await reconciler.stop();

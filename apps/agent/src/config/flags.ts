@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_WG_PORT } from '../network/address-plan';
 
 /** The command line as given: every field is optional except the data dir (it has a default). */
 export interface AgentFlags {
@@ -11,6 +12,7 @@ export interface AgentFlags {
   metricsAddr?: string;
   capacityCpu?: number;
   capacityMemoryMb?: number;
+  wgPort?: number;
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/oja/agent';
@@ -62,6 +64,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 65535) throw new InvalidArgumentError(`"${value}" is not a port (1-65535)`);
+  return n;
+}
+
 function ipv4(value: string): string {
   const parts = value.split('.');
   const ok = parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
@@ -85,7 +93,8 @@ export function agentCommand(version: string): Command {
     .option('--labels <k=v,...>', 'node labels for placement constraints', parseLabels)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics here', hostPort)
     .option('--capacity-cpu <n>', 'CPUs offered to the scheduler (default: all)', positiveNumber)
-    .option('--capacity-memory-mb <n>', 'memory offered to the scheduler in MiB (default: all)', positiveInteger);
+    .option('--capacity-memory-mb <n>', 'memory offered to the scheduler in MiB (default: all)', positiveInteger)
+    .option('--wg-port <port>', 'UDP port of the WireGuard overlay interface', port, DEFAULT_WG_PORT);
 }
 
 /** Parses argv (as process.argv: node, script, args…); commander prints usage errors and exits 1. */

@@ -32,8 +32,8 @@ export interface AgentConnectionOptions {
   /** Read at every (re)connect so a changed WireGuard key or address is sent. */
   registration: () => Registration | Promise<Registration>;
   log: Logger;
-  /** The Docker network instances attach to (the overlay), once the node has one. */
-  network?: () => string | undefined;
+  /** The Docker network instances attach to (the overlay), once the node has one; a promise while it is being set up. */
+  network?: () => string | undefined | Promise<string | undefined>;
   backoff?: Backoff;
   clock?: () => Date;
 }
@@ -45,7 +45,8 @@ const RUNNING_STATES = new Set(['starting', 'running', 'healthy', 'unhealthy']);
  * re-registering each time (the control plane then re-sends the full desired set, so nothing is lost meanwhile).
  * Containers are never touched by connection trouble; only DesiredState changes them.
  *
- * Events: 'registered' (ClusterView), 'peers' (Peer[]), 'drain' (reason), 'disconnected' (StreamOutcome).
+ * Events: 'registered' (ClusterView), 'peers' (Peer[]), 'tenantAddresses' (TenantAddressSet[]), 'drain' (reason),
+ * 'disconnected' (StreamOutcome).
  */
 export class AgentConnection extends EventEmitter {
   private readonly client: AgentGatewayClient;
@@ -158,6 +159,9 @@ export class AgentConnection extends EventEmitter {
         if (this.cluster) this.cluster = { ...this.cluster, peers: kind.value.peers };
         this.emit('peers', kind.value.peers);
         return;
+      case 'tenantAddresses':
+        this.emit('tenantAddresses', kind.value.tenants);
+        return;
       case 'logRequest':
         return relay.start(kind.value);
       case 'logCancel':
@@ -176,17 +180,17 @@ export class AgentConnection extends EventEmitter {
    * per instance), so a slow image pull never holds back a newer set; acknowledged when the reconciler has taken it.
    */
   private applyDesiredState(desired: DesiredState, stream: ControlStream): void {
-    const network = this.options.network?.();
-    const instances = desired.instances.map((i) => fromProtoDesiredInstance(i, network));
     const generation = desired.generation;
-    Promise.resolve(this.options.reconciler.apply(generation, instances)).then(
-      (accepted) => {
-        if (accepted === false) return;
-        this.observedGeneration = Math.max(this.observedGeneration, generation);
-        stream.send({ kind: { $case: 'desiredStateAck', value: { generation } } });
-      },
-      (err: Error) => this.options.log.error({ generation, err: err.message }, 'applying the desired state failed'),
-    );
+    Promise.resolve(this.options.network?.())
+      .then((network) => this.options.reconciler.apply(generation, desired.instances.map((i) => fromProtoDesiredInstance(i, network))))
+      .then(
+        (accepted) => {
+          if (accepted === false) return;
+          this.observedGeneration = Math.max(this.observedGeneration, generation);
+          stream.send({ kind: { $case: 'desiredStateAck', value: { generation } } });
+        },
+        (err: Error) => this.options.log.error({ generation, err: err.message }, 'applying the desired state failed'),
+      );
   }
 
   private forwardStatus(report: InstanceStatusReport): void {
