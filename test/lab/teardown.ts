@@ -50,7 +50,7 @@ function keepLogs(target: string | undefined): void {
 export function existingHosts(): number[] {
   const fromNetns = safeReaddir('/run/netns').map((name) => NETNS_PATTERN.exec(name)?.[1]);
   const fromState = safeReaddir(RUN_DIR).map((name) => NETNS_PATTERN.exec(name)?.[1]);
-  return [...new Set([...fromNetns, ...fromState].filter((n): n is string => n !== undefined).map(Number))].sort();
+  return [...new Set([...fromNetns, ...fromState].filter((n): n is string => n !== undefined).map(Number))].sort((a, b) => a - b);
 }
 
 /** Our links (bridge + veths); deleting a netns already removes its veth pair. */

@@ -93,7 +93,8 @@ export const execFileRunner: CommandRunner = {
       child.stderr?.on('data', keep);
       const output = () => (options.logPath === undefined ? tail : readTail(options.logPath));
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-        child.once('exit', (code, signal) => done({ code, signal })),
+        // 'close', not 'exit': by then all output has been read, so output() is complete
+        child.once('close', (code, signal) => done({ code, signal })),
       );
       child.once('error', reject);
       child.once('spawn', () =>
