@@ -59,6 +59,10 @@ describe('parseFlags', () => {
     });
   });
 
+  it('reads the WireGuard port', () => {
+    expect(parseFlags(argv('--wg-port', '51999'), '0.1.0').wgPort).toBe(51999);
+  });
+
   it('defaults the data dir and nothing else', () => {
     expect(parseFlags(argv(), '0.1.0')).toEqual({ dataDir: DEFAULT_DATA_DIR });
   });
@@ -68,6 +72,7 @@ describe('parseFlags', () => {
     [['--capacity-memory-mb', '1.5'], 'not a whole number'],
     [['--advertise-address', '300.1.1.1'], 'not an IPv4 address'],
     [['--join', 'nohost'], 'is not HOST:PORT'],
+    [['--wg-port', '70000'], 'is not a port'],
   ])('refuses %p with a message naming the problem', (args, message) => {
     const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
       throw new Error(`exit ${code}`);

@@ -94,7 +94,7 @@ export function agentCommand(version: string): Command {
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics here', hostPort)
     .option('--capacity-cpu <n>', 'CPUs offered to the scheduler (default: all)', positiveNumber)
     .option('--capacity-memory-mb <n>', 'memory offered to the scheduler in MiB (default: all)', positiveInteger)
-    .option('--wg-port <port>', 'UDP port of the WireGuard overlay interface', port, DEFAULT_WG_PORT);
+    .option('--wg-port <port>', `UDP port of the WireGuard overlay interface (default ${DEFAULT_WG_PORT})`, port);
 }
 
 /** Parses argv (as process.argv: node, script, args…); commander prints usage errors and exits 1. */
