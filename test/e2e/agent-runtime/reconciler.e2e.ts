@@ -12,7 +12,8 @@ describe('agent runtime on a real dockerd', () => {
   let web: DesiredInstance[];
 
   const start = async () => {
-    const r = await startReconciler(node);
+    // No periodic resync here: reacting to the kill below must come from the engine's die event.
+    const r = await startReconciler(node, { resyncIntervalMs: 3_600_000 });
     running.push(r);
     return r;
   };

@@ -164,7 +164,11 @@ export class Reconciler {
       try {
         await this.runtime.events({ [LABEL.node]: this.node }, (e) => {
           const id = e.labels[LABEL.instance];
-          if (id) void this.schedule(id);
+          if (!id) return;
+          // Docker emits "die" just before it marks the container stopped; a pass started at once
+          // could still see it running and do nothing.
+          const settled = e.action === 'die' ? this.runtime.waitStopped(e.containerId).catch(() => undefined) : Promise.resolve();
+          void settled.then(() => this.schedule(id));
         }, signal);
       } catch (err) {
         this.log.warn(`engine events: ${(err as Error).message}`);

@@ -125,6 +125,11 @@ export class DockerRuntime implements Runtime {
     });
   }
 
+  async waitStopped(id: string): Promise<void> {
+    // Not timed: it lasts as long as the container runs.
+    await ignoreStatus(this.docker.getContainer(id).wait({ condition: 'not-running' }), 404);
+  }
+
   remove(id: string): Promise<void> {
     return this.timed('remove', async () => {
       // 409: a removal is already in progress (another caller got there first).

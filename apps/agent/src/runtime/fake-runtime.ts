@@ -94,6 +94,8 @@ export class FakeRuntime implements Runtime {
     if (c.details.running) this.exit(c, 143, false);
   }
 
+  async waitStopped(): Promise<void> {}
+
   async remove(id: string): Promise<void> {
     const c = this.containers.get(id);
     if (!c) return;

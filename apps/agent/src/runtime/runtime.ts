@@ -100,6 +100,8 @@ export interface Runtime {
   start(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after graceSeconds. A container already stopped or gone is fine. */
   stop(id: string, graceSeconds: number): Promise<void>;
+  /** Resolves once the container is not running (at once if it isn't, or is gone). */
+  waitStopped(id: string): Promise<void>;
   /** Removes (forcefully) a container; one already gone is fine. */
   remove(id: string): Promise<void>;
   /**
