@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { CREDENTIAL_RESOLVER, type CredentialResolver } from '../../../apps/control-plane/src/gateway/credential-resolver';
 import { RegistryCredentialsService } from '../../../apps/control-plane/src/registry/registry-credentials.service';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 
@@ -42,6 +43,22 @@ describe('registry credentials API', () => {
     expect(await service.resolve(a.id, 'acme')).toEqual({ server: '10.0.0.1:5000', username: 'deploy', password });
     expect(await service.resolve(b.id, 'acme')).toBeNull();
     expect(await service.resolve(a.id, 'missing')).toBeNull();
+
+    // What the gateway injects to put the credential into a desired state.
+    const resolver = cp.app.get<CredentialResolver>(CREDENTIAL_RESOLVER);
+    expect(await resolver.resolve(a.id, 'acme')).toEqual({ server: '10.0.0.1:5000', username: 'deploy', password });
+  });
+
+  it('does not open a secret copied into another row (the ciphertext is bound to tenant and name)', async () => {
+    const ds = cp.app.get(DataSource);
+    await cp.request('POST', '/v1/registry-credentials', { token: a.token, body: { ...credential, name: 'decoy', password: 'other' } });
+    await ds.query(
+      `UPDATE registry_credentials SET secret = (SELECT secret FROM registry_credentials WHERE tenant_id = $1 AND name = 'acme')
+        WHERE tenant_id = $1 AND name = 'decoy'`,
+      [a.id],
+    );
+    await expect(cp.app.get(RegistryCredentialsService).resolve(a.id, 'decoy')).rejects.toThrow(/cannot be decrypted/);
+    expect((await cp.request('DELETE', '/v1/registry-credentials/decoy', { token: a.token })).status).toBe(204);
   });
 
   it('refuses a duplicate name with 409 naming the field, but another tenant may use it', async () => {
