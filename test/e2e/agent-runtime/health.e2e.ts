@@ -1,20 +1,11 @@
 import type { HealthSpec } from '@oja/contracts';
-import { desiredInstance, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+import { desiredInstance, nodeUnderTest, waitFor } from './support';
 
 const every = { intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2, initialDelaySeconds: 0 };
 
 /** HTTP, TCP and exec probes against real containers: healthy after a success, unhealthy after the threshold. */
 describe('agent runtime: health probes', () => {
-  const node = uniqueNode('health');
-  let agent: RunningReconciler;
-
-  beforeAll(async () => {
-    agent = await startReconciler(node);
-  });
-  afterAll(async () => {
-    await agent?.reconciler.stop();
-    await removeNodeContainers(node);
-  });
+  const ctx = nodeUnderTest('health');
 
   const withProbe = (deployment: string, health: HealthSpec) => desiredInstance({ deployment, health });
 
@@ -28,6 +19,7 @@ describe('agent runtime: health probes', () => {
       { d: withProbe('exec-fail', { exec: { command: ['sh', '-c', 'echo broken >&2; exit 3'] }, ...every }), state: 'unhealthy', output: 'broken' },
       { d: withProbe('exec-slow', { exec: { command: ['sleep', '30'] }, ...every }), state: 'unhealthy', output: 'timed out after 1000 ms' },
     ];
+    const { agent } = ctx;
     await agent.reconciler.apply(1, cases.map((c) => c.d));
     await waitFor(() => cases.every((c) => agent.report(c.d.id)?.state === c.state), 'every probe verdict', 30_000);
 

@@ -1,10 +1,10 @@
 import { LogStreamer, UnknownInstanceError } from '../../../apps/agent/src/logs/log-streamer';
 import type { LogLine, LogOptions } from '../../../apps/agent/src/runtime/runtime';
-import { desiredInstance, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+import { desiredInstance, nodeUnderTest, waitFor, type RunningReconciler } from './support';
 
 /** Container logs through the runtime: stdout and stderr told apart, timestamps, tail, follow and cancellation. */
 describe('agent runtime: log streaming', () => {
-  const node = uniqueNode('logs');
+  const ctx = nodeUnderTest('logs');
   const talker = desiredInstance({
     deployment: 'talker',
     command: ['sh', '-c', 'echo out-1; echo err-1 >&2; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 1; done'],
@@ -19,14 +19,10 @@ describe('agent runtime: log streaming', () => {
   };
 
   beforeAll(async () => {
-    agent = await startReconciler(node);
+    agent = ctx.agent;
     streamer = new LogStreamer(agent.runtime, (id) => agent.reconciler.containerIdOf(id), agent.metrics);
     await agent.reconciler.apply(1, [talker]);
     await waitFor(() => agent.report(talker.id)?.state === 'running', 'talker running');
-  });
-  afterAll(async () => {
-    await agent?.reconciler.stop();
-    await removeNodeContainers(node);
   });
 
   it('returns past lines per stream, with Docker timestamps when asked', async () => {

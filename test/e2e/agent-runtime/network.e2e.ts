@@ -1,21 +1,16 @@
-import { desiredInstance, docker, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+import { desiredInstance, docker, nodeUnderTest, removeNodeContainers, waitFor } from './support';
 
 /** Instances attached to a named bridge network (the overlay network in production) report their IP on it. */
 describe('agent runtime: networks', () => {
-  const node = uniqueNode('net');
-  const network = `oja-${node}`;
-  let agent: RunningReconciler;
-
-  beforeAll(async () => {
-    agent = await startReconciler(node);
-  });
+  const ctx = nodeUnderTest('net');
+  const network = `oja-${ctx.node}`;
   afterAll(async () => {
-    await agent?.reconciler.stop();
-    await removeNodeContainers(node);
+    await removeNodeContainers(ctx.node); // the network can go only once nothing is attached
     await docker.getNetwork(network).remove().catch(() => undefined);
   });
 
   it('creates the network once and attaches containers to it', async () => {
+    const { agent } = ctx;
     await agent.runtime.ensureNetwork(network);
     await agent.runtime.ensureNetwork(network);
     expect((await docker.listNetworks({ filters: { name: [network] } })).filter((n) => n.Name === network)).toHaveLength(1);

@@ -1,17 +1,8 @@
-import { desiredInstance, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+import { desiredInstance, nodeUnderTest, waitFor } from './support';
 
 /** The memory limit is real: a container that outgrows it is OOM-killed, reported as such, and restarted. */
 describe('agent runtime: memory limit', () => {
-  const node = uniqueNode('oom');
-  let agent: RunningReconciler;
-
-  beforeAll(async () => {
-    agent = await startReconciler(node);
-  });
-  afterAll(async () => {
-    await agent?.reconciler.stop();
-    await removeNodeContainers(node);
-  });
+  const ctx = nodeUnderTest('oom');
 
   it('reports an OOM kill with its exit code and restarts the container', async () => {
     const hog = desiredInstance({
@@ -19,6 +10,7 @@ describe('agent runtime: memory limit', () => {
       resources: { cpu: 0.5, memoryMb: 16 },
       command: ['sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived'],
     });
+    const { agent } = ctx;
     await agent.reconciler.apply(1, [hog]);
     await waitFor(() => (agent.report(hog.id)?.restarts ?? 0) >= 1, 'a restart after the OOM kill', 30_000);
     const exited = agent.reports.find((r) => r.id === hog.id && r.state === 'exited');

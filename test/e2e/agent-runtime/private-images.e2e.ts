@@ -1,9 +1,10 @@
 import { startPrivateRegistry, type PrivateRegistry } from './private-registry';
-import { desiredInstance, docker, nodeContainers, removeNodeContainers, startReconciler, uniqueNode, waitFor, type RunningReconciler } from './support';
+import { desiredInstance, docker, nodeContainers, nodeUnderTest, waitFor, type RunningReconciler } from './support';
 
 /** Images from a private registry with credentials: pulled only when absent, failures reported plainly. */
 describe('agent runtime: private registry pulls', () => {
-  const node = uniqueNode('pull');
+  const ctx = nodeUnderTest('pull');
+  const node = ctx.node;
   const password = `pw-${node}`;
   let registry: PrivateRegistry;
   let agent: RunningReconciler;
@@ -12,12 +13,9 @@ describe('agent runtime: private registry pulls', () => {
   beforeAll(async () => {
     registry = await startPrivateRegistry('acme', password);
     image = await registry.push('oja/busybox:1', `acme/${node}:1`);
-    agent = await startReconciler(node);
+    agent = ctx.agent;
   });
-
   afterAll(async () => {
-    await agent?.reconciler.stop();
-    await removeNodeContainers(node);
     await registry?.stop();
   });
 

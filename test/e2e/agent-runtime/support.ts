@@ -37,6 +37,28 @@ export interface RunningReconciler {
   report(id: string): InstanceStatusReport | undefined;
 }
 
+export interface NodeUnderTest {
+  node: string;
+  /** Set in beforeAll. */
+  agent: RunningReconciler;
+}
+
+/**
+ * For a test file: a node name of its own and a Reconciler started in beforeAll; afterAll stops it and
+ * removes every container of the node, whether or not the tests passed.
+ */
+export function nodeUnderTest(prefix: string, extra: Partial<ReconcilerOptions> = {}): NodeUnderTest {
+  const ctx = { node: uniqueNode(prefix) } as NodeUnderTest;
+  beforeAll(async () => {
+    ctx.agent = await startReconciler(ctx.node, extra);
+  });
+  afterAll(async () => {
+    await ctx.agent?.reconciler.stop();
+    await removeNodeContainers(ctx.node);
+  });
+  return ctx;
+}
+
 /** A started Reconciler over the real engine, as the agent wires it (resync shortened for the tests). */
 export async function startReconciler(node: string, extra: Partial<ReconcilerOptions> = {}): Promise<RunningReconciler> {
   const metrics = new AgentMetrics();
