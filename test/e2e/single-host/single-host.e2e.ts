@@ -1,11 +1,14 @@
 import type { DeploymentSpecInput, EventView, InstanceView } from '@oja/contracts';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LogChunk, LogEnd } from '@oja/proto';
+import { createServer } from 'node:net';
 import { AgentGatewayServer } from '../../../apps/control-plane/src/gateway/agent-gateway.server';
+import { AgentSessions } from '../../../apps/control-plane/src/gateway/agent-sessions.service';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { waitFor } from '../../support/fake-agent';
@@ -31,6 +34,8 @@ let dataDir: string;
 let agent: AgentProcess;
 const agents: AgentProcess[] = [];
 let token: string;
+let joinToken: string;
+let metricsPort: number;
 
 function httpd(name: string, replicas: number, extra: Partial<DeploymentSpecInput> = {}): DeploymentSpecInput {
   return {
@@ -116,6 +121,40 @@ async function nodeContainerIds(): Promise<string[]> {
   return (await nodeContainers(NODE)).map((c) => c.Id).sort();
 }
 
+/** A port that was free a moment ago (the agent's metrics listener needs a fixed one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function nodeId(): string {
+  return (JSON.parse(readFileSync(join(dataDir, 'identity.json'), 'utf8')) as { nodeId: string }).nodeId;
+}
+
+/** Asks the agent for an instance's logs through the control plane's gateway, as the logs API does. */
+function requestLogs(instanceId: string, follow: boolean) {
+  const chunks: LogChunk[] = [];
+  const ends: LogEnd[] = [];
+  const requestId = randomBytes(8).toString('hex');
+  const cancel = cp.app
+    .get(AgentSessions)
+    .requestLogs(nodeId(), { requestId, instanceId, follow, tail: -1, since: '', timestamps: true }, {
+      onChunk: (c) => chunks.push(c),
+      onEnd: (e) => ends.push(e),
+    });
+  if (!cancel) throw new Error('the control plane holds no stream for the node');
+  return { chunks, ends, cancel };
+}
+
+async function agentMetrics(): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  if (res.status !== 200) throw new Error(`metrics: ${res.status}`);
+  return res.text();
+}
+
 /** The engine and the image the suite needs, set up as `npm test` does if absent; and the built agent. */
 function ensurePrerequisites(engineOk: boolean, imageOk: boolean): void {
   if (!engineOk || !imageOk) {
@@ -136,11 +175,14 @@ beforeAll(async () => {
   cp = await startControlPlane({ database: db });
   grpcAddress = `127.0.0.1:${cp.app.get(AgentGatewayServer).port}`;
   token = (await cp.tenant(unique('acme'))).token;
-  const joinToken = await cp.request('POST', '/v1/join-tokens', { token: cp.adminToken, body: {} });
-  if (joinToken.status !== 201) throw new Error(`join token: ${joinToken.status} ${joinToken.text}`);
+  const minted = await cp.request('POST', '/v1/join-tokens', { token: cp.adminToken, body: {} });
+  if (minted.status !== 201) throw new Error(`join token: ${minted.status} ${minted.text}`);
+  joinToken = minted.body.token;
+  metricsPort = await freePort();
   agent = startAgent([
-    '--join', grpcAddress, '--token', joinToken.body.token, '--name', NODE, '--data-dir', dataDir,
+    '--join', grpcAddress, '--token', joinToken, '--name', NODE, '--data-dir', dataDir,
     '--advertise-address', '127.0.0.1', '--capacity-cpu', '4', '--capacity-memory-mb', '4096',
+    '--metrics-addr', `127.0.0.1:${metricsPort}`,
   ]);
   await registeredCount(agent, 1);
 });
@@ -160,7 +202,6 @@ describe('single host: control plane + built agent + real dockerd', () => {
     const nodes = await cp.request('GET', '/v1/nodes', { token: cp.adminToken });
     expect(nodes.status).toBe(200);
     expect(nodes.body.items.find((n: { name: string }) => n.name === NODE)).toMatchObject({ status: 'ready', underlayAddress: '127.0.0.1' });
-    const { statSync } = await import('node:fs');
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     for (const file of ['identity.json', 'settings.json', 'node.key', 'node.crt', 'ca.crt']) {
       expect([file, statSync(join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
@@ -258,6 +299,55 @@ describe('single host: control plane + built agent + real dockerd', () => {
     }, 'the instance to be reported unhealthy', CONVERGE_MS);
     expect(item.healthy).toBe(false);
     await waitFor(async () => (await events(sick)).find((e) => e.type === 'instance.unhealthy'), 'an instance.unhealthy event', CONVERGE_MS);
+  });
+
+  it('serves its metrics on --metrics-addr', async () => {
+    await waitFor(async () => /^oja_agent_containers\{state="healthy"\} 2$/m.test(await agentMetrics()), 'oja_agent_containers{state="healthy"} 2', CONVERGE_MS);
+    expect(await agentMetrics()).toMatch(/^oja_agent_log_streams 0$/m);
+  });
+
+  it('relays an instance\'s logs (stdout and stderr told apart) and stops a followed stream when cancelled', async () => {
+    const chatty = unique('chatty');
+    await apply({
+      name: chatty,
+      image: IMAGE,
+      replicas: 1,
+      command: ['sh', '-c', 'echo hello-out; echo hello-err >&2; exec sleep 3600'],
+      resources: { cpu: 0.05, memoryMb: 32 },
+      health: { exec: { command: ['true'] }, intervalSeconds: 1 },
+      stopGracePeriodSeconds: 1,
+    });
+    const [instance] = await converged(chatty, 1);
+
+    const finite = requestLogs(instance.id, false);
+    await waitFor(() => finite.ends.length === 1, 'LogEnd of a finite log request', CONVERGE_MS);
+    expect(finite.ends[0]).toMatchObject({ instanceId: instance.id, error: '' });
+    expect(finite.chunks.map((c) => [c.stream, c.line]).sort()).toEqual([
+      ['stderr', 'hello-err'],
+      ['stdout', 'hello-out'],
+    ]);
+    expect(finite.chunks.every((c) => !Number.isNaN(Date.parse(c.ts)))).toBe(true);
+
+    const followed = requestLogs(instance.id, true);
+    await waitFor(() => followed.chunks.length === 2, 'the followed stream to deliver the lines so far', CONVERGE_MS);
+    await waitFor(async () => /^oja_agent_log_streams 1$/m.test(await agentMetrics()), 'one open log stream on the agent', CONVERGE_MS);
+    followed.cancel();
+    await waitFor(async () => /^oja_agent_log_streams 0$/m.test(await agentMetrics()), 'the cancelled log stream closed on the agent', CONVERGE_MS);
+    expect(followed.ends).toEqual([]);
+  });
+
+  it('a join token is one-time: a second agent using it exits 1 with the control plane\'s message', async () => {
+    const second = startAgent(['--join', grpcAddress, '--token', joinToken, '--name', `${NODE}-b`, '--data-dir', join(tmp, 'second'), '--advertise-address', '127.0.0.1']);
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(second.tail()).toContain('join token already used');
+    expect(existsSync(join(tmp, 'second', 'identity.json'))).toBe(false);
+  });
+
+  it('refuses a control plane whose CA does not match the token, before sending the secret', async () => {
+    const forged = joinToken.replace(/^OJA1-([0-9a-f]{64})-/, (_m, hash: string) => `OJA1-${hash.startsWith('0') ? '1' : '0'}${hash.slice(1)}-`);
+    const third = startAgent(['--join', grpcAddress, '--token', forged, '--name', `${NODE}-c`, '--data-dir', join(tmp, 'third'), '--advertise-address', '127.0.0.1']);
+    expect(await third.exited).toEqual({ code: 1, signal: null });
+    expect(third.tail()).toContain('control plane CA does not match the join token');
   });
 
   it('delete removes every container of the deployment', async () => {
