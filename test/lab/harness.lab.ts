@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileRunner } from '@oja/wireguard';
@@ -94,7 +94,10 @@ describe('lab harness (3 hosts)', () => {
 
   it('down() stops everything it started, also processes and containers left on hosts', async () => {
     await lab.exec(1, 'docker', ['run', '-d', lab.image, 'sleep', '600']);
-    lab.spawn(2, 'sleep', ['600']);
+    const sleeper = lab.spawn(2, 'sleep', ['600']);
+    // the child's pid is the process itself (nsenter/unshare/sh exec), inside host 2's netns
+    await waitFor('sleep on host 2', () => readFileSync(`/proc/${sleeper.pid}/comm`, 'utf8').trim() === 'sleep');
+    expect(readlinkSync(`/proc/${sleeper.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
     // a process nobody recorded, only findable through the host's netns
     const stray = spawn('nsenter', ['--net=/run/netns/ojahost3', 'sleep', '600'], { stdio: 'ignore' });
     await waitFor('stray process in ojahost3', async () => (await execFileRunner.run('ip', ['netns', 'pids', 'ojahost3'])).stdout.includes(String(stray.pid)));
