@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$OJA_ROOT"
 oja_setup
 ensure_control_plane
-ensure_demo_tenant && cli_login
+demo="the CLI is logged in as tenant \"demo\" (its token is in $OJA_DEMO_TOKEN_FILE)"
+ensure_demo_tenant && cli_login || demo="not set up (see above); log the CLI in with: npx oja login --server $(api_url) --token T"
 ensure_agent
 
 cat <<MSG
@@ -20,7 +21,7 @@ oja is up.
   API         $(api_url)/v1   (OpenAPI: $(api_url)/docs)
   admin token $OJA_ADMIN_TOKEN
               (OJA_ADMIN_TOKEN in $OJA_ENV_FILE; give it to admin commands: OJA_TOKEN=<admin token> npx oja get nodes)
-  demo tenant the CLI is logged in as tenant "demo" (its token is in $OJA_DEMO_TOKEN_FILE)
+  demo tenant $demo
   logs        $OJA_LOG/   pids: $OJA_RUN/   stop: npm run down
 
 Use the CLI from the repository root with \`npx oja …\`, or put it on PATH:

@@ -17,7 +17,8 @@ ensure_packages() {
   [ ${#missing[@]} -gt 0 ] || return 0
   [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root to install them"
   say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
+  # never ask anything (CI has no stdin); needrestart, if installed, only lists
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l
   if [ -z "$_apt_updated" ]; then apt-get update -q >&2 || die "apt-get update failed"; _apt_updated=1; fi
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
 }
