@@ -24,8 +24,9 @@ oja is up.
   demo tenant $demo
   logs        $OJA_LOG/   pids: $OJA_RUN/   stop: npm run down
 
-Use the CLI from the repository root with \`npx oja …\`, or put it on PATH:
-  ln -sf "$OJA_ROOT/apps/cli/bin/oja.js" /usr/local/bin/oja
+Use the CLI from the repository root with \`npx oja …\`, or put the workspace's bins on PATH
+(oja, oja-agent, oja-control-plane) and call \`oja …\` anywhere:
+  export PATH="$OJA_ROOT/node_modules/.bin:\$PATH"
 
 First deployment (two busybox web servers behind the routing mesh on port 8080):
   npx oja apply -f deploy/examples/web.yaml

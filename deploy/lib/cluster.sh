@@ -64,6 +64,7 @@ ensure_demo_tenant() {
   case $API_STATUS in
     200 | 201)
       (umask 077 && json_get j.token <<<"$API_BODY" >"$OJA_DEMO_TOKEN_FILE")
+      chmod 0600 "$OJA_DEMO_TOKEN_FILE"
       say "created tenant demo (token in $OJA_DEMO_TOKEN_FILE)"
       ;;
     409)
