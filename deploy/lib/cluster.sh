@@ -10,11 +10,12 @@ api_url() { echo "http://127.0.0.1:${OJA_HTTP_ADDR##*:}"; }
 grpc_addr() { echo "127.0.0.1:${OJA_GRPC_ADDR##*:}"; }
 
 # api METHOD PATH TOKEN [JSON]: calls the REST API; sets API_STATUS (000 when unreachable) and API_BODY.
+# The token goes to curl on stdin, not in its argv (which `ps` shows to every user).
 api() {
   local out
-  if ! out=$(curl -sS --max-time 10 -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-    ${4:+--data "$4"} -w '\n%{http_code}' "$(api_url)$2" 2>&1); then
-    API_STATUS=000 API_BODY=$out
+  if ! out=$(printf 'Authorization: Bearer %s\n' "$3" | curl -sS --max-time 10 -X "$1" -H @- \
+    -H 'Content-Type: application/json' ${4:+--data "$4"} -w '\n%{http_code}' "$(api_url)$2" 2>&1); then
+    API_STATUS=000 API_BODY=${out%$'\n'*}
     return 1
   fi
   API_STATUS=${out##*$'\n'} API_BODY=${out%$'\n'*}

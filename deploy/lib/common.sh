@@ -42,9 +42,10 @@ mark_started() { : > "$OJA_STARTED/$1"; }
 was_started() { [ -e "$OJA_STARTED/$1" ]; }
 
 # start_daemon NAME CMD...: run CMD in the background (immune to hang-ups, stdin closed), log to
-# $OJA_LOG/NAME.log, record its pid in $OJA_RUN/NAME.pid and mark it as ours.
+# $OJA_LOG/NAME.log (0600: logs may quote tokens), record its pid in $OJA_RUN/NAME.pid, mark it ours.
 start_daemon() {
   local name=$1; shift
+  (umask 077 && touch "$OJA_LOG/$name.log")
   nohup "$@" </dev/null >>"$OJA_LOG/$name.log" 2>&1 9>&- &
   echo $! > "$OJA_RUN/$name.pid"
   mark_started "$name"
