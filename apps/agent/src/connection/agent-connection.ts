@@ -74,10 +74,6 @@ export class AgentConnection extends EventEmitter {
     options.reconciler.onStatus((report) => this.forwardStatus(report));
   }
 
-  get connected(): boolean {
-    return this.current?.isOpen ?? false;
-  }
-
   start(): void {
     this.loop ??= this.run();
   }

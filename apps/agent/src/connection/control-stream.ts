@@ -30,10 +30,6 @@ export class ControlStream {
     call.on('data', onMessage);
   }
 
-  get isOpen(): boolean {
-    return this.open;
-  }
-
   /** Writes if the stream is open; returns false when it is full (or closed) and the caller should wait for `writable`. */
   send(message: AgentMessage): boolean {
     if (!this.open) return false;
