@@ -271,6 +271,20 @@ describe('registry add', () => {
   });
 });
 
+describe('nodes', () => {
+  it('drains, dedicates and removes through the admin routes', async () => {
+    handler = (req) => (req.method === 'DELETE' ? { status: 204 } : { status: 200, body: { name: 'n1' } });
+    expect((await oja(['nodes', 'drain', 'n1'])).stdout).toBe('node n1 draining');
+    expect((await oja(['nodes', 'dedicate', 'n1', '--tenant', 'acme'])).stdout).toBe('node n1 dedicated to tenant acme');
+    expect((await oja(['nodes', 'rm', 'n1'])).stdout).toBe('node n1 removed');
+    expect(requests.map((r) => `${r.method} ${r.url} ${JSON.stringify(r.body ?? null)}`)).toEqual([
+      'POST /v1/nodes/n1/drain null',
+      'POST /v1/nodes/n1/dedicate {"tenant":"acme"}',
+      'DELETE /v1/nodes/n1 null',
+    ]);
+  });
+});
+
 describe('global options', () => {
   it('are accepted after the subcommand too, the innermost winning', async () => {
     handler = () => ({ status: 200, body: { items: [] } });

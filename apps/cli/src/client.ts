@@ -121,6 +121,10 @@ export class ApiClient {
   undedicateNode(name: string) {
     return this.json<NodeView>('POST', `/v1/nodes/${seg(name)}/undedicate`);
   }
+  /** Forgets a node that left (down or drained). */
+  removeNode(name: string) {
+    return this.json<unknown>('DELETE', `/v1/nodes/${seg(name)}`);
+  }
   createJoinToken(ttlSeconds: number) {
     return this.json<TokenResponse>('POST', '/v1/join-tokens', { ttlSeconds });
   }

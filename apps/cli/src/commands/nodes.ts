@@ -3,7 +3,7 @@ import { confirm, confirmAction, connect, show, type Io } from '../context';
 import { nodesTable } from '../output';
 
 export function registerNodes(program: Command, io: Io): void {
-  const nodes = program.command('nodes').description('list, drain and dedicate nodes (admin)');
+  const nodes = program.command('nodes').description('list, drain, dedicate and remove nodes (admin)');
 
   nodes
     .command('ls')
@@ -24,6 +24,18 @@ export function registerNodes(program: Command, io: Io): void {
     .description('let a drained node take instances again')
     .argument('<name>', 'node name')
     .action(confirmAction(io, (client, name) => client.undrainNode(name), (name) => `node ${name} ready`));
+
+  nodes
+    .command('rm')
+    .description('forget a node that left (down or drained): its overlay subnet is freed')
+    .argument('<name>', 'node name')
+    .action(
+      confirmAction(
+        io,
+        async (client, name) => (await client.removeNode(name), { name, deleted: true }),
+        (name) => `node ${name} removed`,
+      ),
+    );
 
   nodes
     .command('dedicate')
