@@ -97,11 +97,17 @@ async function startControlPlane({ env: extra = {}, startTimeoutMs = 60_000 } = 
     if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
   };
   process.once('exit', killChild);
+  // Interrupted: still stop the child and drop the database before exiting.
+  const onSignal = (signal) => void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  // Every caller (signal handler, the bench's finally) waits for the same complete shutdown.
+  let stopping;
+  const stop = () => (stopping ??= shutdown());
+  const shutdown = async () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(child.pid, 'SIGTERM');
