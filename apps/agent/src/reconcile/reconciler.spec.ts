@@ -14,12 +14,13 @@ function statesOf(reports: InstanceStatusReport[], id: string): string[] {
   return reports.filter((x) => x.id === id).map((x) => x.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
 }
 
-async function waitFor(predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (predicate()) return;
+/** Polls until predicate holds; the deadline is a guard against hanging, not a timing assertion. */
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('Reconciler (fake runtime)', () => {
