@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { NodeStatus } from '@oja/contracts';
-import type { Peer, Register } from '@oja/proto';
+import type { Peer, Register, TenantAddressSet } from '@oja/proto';
 import { DataSource, EntityManager } from 'typeorm';
 import { lowestFreeSubnet } from './overlay-ipam';
 import { rowsOf } from './sql-rows';
 import type { DesiredInstanceRow } from './desired-state';
+import { ADDRESSED_STATES } from './tenant-addresses';
 
 export interface SessionNode {
   id: string;
@@ -125,6 +126,31 @@ export class AgentNodesRepository {
       endpoint: r.wg_listen_port ? `${r.underlay_address}:${r.wg_listen_port}` : r.underlay_address,
       allowedIps: [r.overlay_subnet],
     }));
+  }
+
+  /**
+   * Overlay addresses of running instances per tenant, on every node, for the tenants that have instances desired
+   * running on `nodeId` (what that node's isolation rules need).
+   */
+  async tenantAddressesFor(nodeId: string): Promise<TenantAddressSet[]> {
+    const rows: { tenant: string; ips: string[] }[] = await this.ds.query(
+      `SELECT t.name AS tenant, array_agg(DISTINCT i.overlay_ip ORDER BY i.overlay_ip) AS ips
+         FROM instances i
+         JOIN deployments d ON d.id = i.deployment_id
+         JOIN tenants t ON t.id = d.tenant_id
+        WHERE i.overlay_ip IS NOT NULL AND i.desired = 'running' AND i.observed = ANY($2::text[])
+          AND d.tenant_id IN (SELECT d2.tenant_id FROM instances i2 JOIN deployments d2 ON d2.id = i2.deployment_id
+                               WHERE i2.node_id = $1 AND i2.desired = 'running')
+        GROUP BY t.name ORDER BY t.name`,
+      [nodeId, ADDRESSED_STATES],
+    );
+    return rows.map((r) => ({ tenant: r.tenant, ips: r.ips }));
+  }
+
+  /** Every node in the overlay (it has a WireGuard key): all of them hear of address and peer changes. */
+  async overlayNodeIds(): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM nodes WHERE wg_public_key IS NOT NULL`);
+    return rows.map((r) => r.id);
   }
 
   async otherNodeIds(nodeId: string): Promise<string[]> {

@@ -73,18 +73,20 @@ export class AgentSessions implements OnModuleInit, OnApplicationShutdown {
     if (this.sessions.get(session.nodeId) === session) this.sessions.delete(session.nodeId);
   }
 
-  /** Sends Peers and the full desired set (new generation). Never throws: a failed push is logged and healed by the next one. */
+  /** Sends Peers, tenant addresses and the full desired set (new generation). Never throws: a failed push is logged and healed by the next one. */
   pushDesiredState(session: AgentSession): Promise<void> {
     return session
       .requestPush(async () => {
         const state = await this.nodes.nextDesiredState(session.nodeId);
         if (!state) return;
-        const [peers, instances] = await Promise.all([
+        const [peers, tenantAddresses, instances] = await Promise.all([
           this.nodes.peersOf(session.nodeId),
+          this.nodes.tenantAddressesFor(session.nodeId),
           Promise.all(state.rows.map(async (row) => toDesiredInstance(row, await this.registryAuth(row)))),
         ]);
         session.stoppedAt.set(state.generation, state.stoppedIds);
         session.send({ $case: 'peers', value: { peers } });
+        session.send({ $case: 'tenantAddresses', value: { tenants: tenantAddresses } });
         session.send({ $case: 'desiredState', value: { generation: state.generation, instances } });
       })
       .catch((err: Error) => this.logger.error(`desired state for node ${session.nodeName} not sent: ${err.message}`));

@@ -15,6 +15,7 @@ import { GatewayError } from './gateway-error';
 import { InstanceReportsRepository } from './instance-reports.repository';
 import { isStale, needsEvaluation, parseReport, transitionEvents } from './instance-status';
 import { OverlayExhaustedError } from './overlay-ipam';
+import { reachableAddress } from './tenant-addresses';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 2;
 /** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
@@ -190,9 +191,11 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(`node ${nodeId} reported unknown state "${report.state}" for instance ${report.instanceId}`);
       return;
     }
+    let addressChanged = false;
     const deploymentId = await this.transactor.run(async (tx) => {
       const prev = await this.reports.lockOnNode(tx, report.instanceId, nodeId);
       if (!prev || isStale(prev, next)) return null;
+      addressChanged = reachableAddress(prev.state, prev.overlayIp) !== reachableAddress(next.state, next.overlayIp);
       if (prev.desired === 'stopped' && (next.state === 'exited' || next.state === 'failed')) {
         await this.reports.deleteStopped(tx, nodeId, [report.instanceId]);
         return prev.deploymentId;
@@ -203,6 +206,10 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       return needsEvaluation(prev, next) ? prev.deploymentId : null;
     });
     if (deploymentId) await this.enqueueAll([deploymentId]);
+    // Tenant isolation on every node follows instance addresses: wake all of them up to resend the sets.
+    if (addressChanged) {
+      await this.notifier.notify(await this.nodes.overlayNodeIds()).catch((err: Error) => this.logger.warn(`address wake-up failed: ${err.message}`));
+    }
   }
 
   private async forgetStopped(nodeId: string, ids: (tx: EntityManager) => Promise<string[]>): Promise<void> {

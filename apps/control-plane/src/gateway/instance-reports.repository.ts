@@ -7,6 +7,7 @@ import { rowsOf } from './sql-rows';
 export interface LockedInstance extends ObservedInstance {
   deploymentId: string;
   desired: 'running' | 'stopped';
+  overlayIp: string | null;
 }
 
 /** Observed state of instances as agents report it. */
@@ -16,9 +17,9 @@ export class InstanceReportsRepository {
   async lockOnNode(tx: EntityManager, instanceId: string, nodeId: string): Promise<LockedInstance | null> {
     const rows: {
       deployment_id: string; desired: 'running' | 'stopped'; observed: InstanceState; healthy: boolean; restarts: number;
-      last_exit_code: number | null; reason: string | null; reported_at: Date | null;
+      last_exit_code: number | null; reason: string | null; reported_at: Date | null; overlay_ip: string | null;
     }[] = await tx.query(
-      `SELECT deployment_id, desired, observed, healthy, restarts, last_exit_code, reason, reported_at
+      `SELECT deployment_id, desired, observed, healthy, restarts, last_exit_code, reason, reported_at, overlay_ip
          FROM instances WHERE id = $1 AND node_id = $2 FOR UPDATE`,
       [instanceId, nodeId],
     );
@@ -26,7 +27,7 @@ export class InstanceReportsRepository {
     if (!r) return null;
     return {
       deploymentId: r.deployment_id, desired: r.desired, state: r.observed, healthy: r.healthy, restarts: r.restarts,
-      lastExitCode: r.last_exit_code, reason: r.reason, observedAt: r.reported_at,
+      lastExitCode: r.last_exit_code, reason: r.reason, observedAt: r.reported_at, overlayIp: r.overlay_ip,
     };
   }
 

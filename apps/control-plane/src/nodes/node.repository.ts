@@ -55,6 +55,17 @@ export class NodeRepository {
     await tx.query(`UPDATE nodes SET status = $2 WHERE id = $1`, [nodeId, status]);
   }
 
+  /** Deletes the node row; its instances and events keep their rows with no node (foreign keys SET NULL). */
+  async delete(tx: EntityManager, nodeId: string): Promise<void> {
+    await tx.query(`DELETE FROM nodes WHERE id = $1`, [nodeId]);
+  }
+
+  /** Nodes in the overlay (with a WireGuard key): they are told when a peer goes. */
+  async overlayNodeIds(tx: EntityManager): Promise<string[]> {
+    const rows: { id: string }[] = await tx.query(`SELECT id FROM nodes WHERE wg_public_key IS NOT NULL`);
+    return rows.map((r) => r.id);
+  }
+
   async setDedicatedTenant(tx: EntityManager, nodeId: string, tenantId: string | null): Promise<void> {
     await tx.query(`UPDATE nodes SET dedicated_tenant_id = $2 WHERE id = $1`, [nodeId, tenantId]);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { dedicateRequest, nodeName, type List, type NodeView } from '@oja/contracts';
 import { z } from 'zod';
@@ -36,6 +36,13 @@ export class NodesController {
   dedicate(@Param('name') name: string, @Body() body: unknown): Promise<NodeView> {
     const node = parseParam(nodeName, name, 'name');
     return this.nodes.dedicate(node, parseRequest(dedicateRequest, body).tenant);
+  }
+
+  /** Forgets a node that left (down or drained): its overlay subnet is released and other nodes drop it as a peer. */
+  @Delete(':name')
+  @HttpCode(204)
+  async remove(@Param('name') name: string): Promise<void> {
+    await this.nodes.remove(parseParam(nodeName, name, 'name'));
   }
 
   @Post(':name/undedicate')

@@ -5,6 +5,7 @@ import { ApiProblem, notFound } from '../api/problem';
 import { Transactor } from '../db/db.module';
 import { EventsService } from '../events/events.service';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
+import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
 import { toNodeView } from './node.mapper';
 import { NodeRepository, type LockedNode } from './node.repository';
 
@@ -20,6 +21,7 @@ export class NodesService {
     private readonly nodes: NodeRepository,
     private readonly events: EventsService,
     @Inject(EVALUATION_QUEUE) private readonly queue: EvaluationQueue,
+    @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
   ) {}
 
   async list(): Promise<NodeView[]> {
@@ -70,6 +72,28 @@ export class NodesService {
       }
       return { evaluate: await this.nodes.affectedDeployments(tx, node.id, 'all') };
     });
+  }
+
+  /**
+   * Removes a node that has left: only a down or draining one (a ready node would keep running instances nobody
+   * tracks). Its /24 goes back to the pool, its instances are placed elsewhere, and the remaining nodes are woken up
+   * so they drop it from their WireGuard peers.
+   */
+  async remove(name: string): Promise<void> {
+    const { evaluate, wake } = await this.transactor.run(async (tx) => {
+      const node = await this.nodes.lockByName(tx, name);
+      if (!node) throw notFound(`node "${name}" not found`);
+      if (node.status !== 'down' && node.status !== 'draining') {
+        throw new ApiProblem(409, `node "${name}" is ${node.status}: drain it or stop its agent before removing it`);
+      }
+      const evaluate = await this.nodes.affectedDeployments(tx, node.id);
+      // recorded first, so the event keeps the node's name; the delete then clears its node_id
+      await this.events.record({ nodeId: node.id, type: 'node.removed', message: `node ${name} removed; its overlay subnet is free again` }, tx);
+      await this.nodes.delete(tx, node.id);
+      return { evaluate, wake: await this.nodes.overlayNodeIds(tx) };
+    });
+    for (const deploymentId of evaluate) await this.queue.enqueue(deploymentId);
+    await this.notifier.notify(wake);
   }
 
   private async setStatus(tx: EntityManager, node: LockedNode, status: NodeStatus, type: string, message: string): Promise<void> {
