@@ -271,6 +271,30 @@ describe('registry add', () => {
   });
 });
 
+describe('get events -w', () => {
+  it('prints the recent events oldest first, then only new ones, until the server fails', async () => {
+    const event = (id: number) => ({ id: String(id), type: 'instance.started', message: `m${id}`, deployment: 'web', at: `2026-11-23T10:00:0${id}Z` });
+    const answers = [[event(2), event(1)], [event(3), event(2), event(1)], [event(3), event(2)]];
+    handler = () => {
+      const items = answers.shift();
+      return items ? { status: 200, body: { items } } : problem(503, 'database unavailable');
+    };
+    const r = await oja(['get', 'events', '-w', '--deployment', 'web']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: database unavailable');
+    expect(requests[0].url).toBe('/v1/events?deployment=web');
+    const lines = r.stdout.split('\n');
+    expect(lines.map((l) => l.split(/\s{2,}/))).toEqual([
+      ['TIME', 'TYPE', 'DEPLOYMENT', 'NODE', 'MESSAGE'],
+      ['2026-11-23T10:00:01Z', 'instance.started', 'web', '-', 'm1'],
+      ['2026-11-23T10:00:02Z', 'instance.started', 'web', '-', 'm2'],
+      ['2026-11-23T10:00:03Z', 'instance.started', 'web', '-', 'm3'],
+    ]);
+    const messageColumn = lines[0].indexOf('MESSAGE');
+    for (const line of lines.slice(1)) expect(line.slice(messageColumn)).toMatch(/^m\d$/); // aligned under the header
+  });
+});
+
 describe('nodes', () => {
   it('drains, dedicates and removes through the admin routes', async () => {
     handler = (req) => (req.method === 'DELETE' ? { status: 204 } : { status: 200, body: { name: 'n1' } });

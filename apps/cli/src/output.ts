@@ -111,6 +111,13 @@ export function eventsTable(events: EventView[]): string {
   );
 }
 
+/** Events one line at a time (`get events -w`): fixed columns, since later rows are not known yet. */
+const WATCH_COLUMNS = [24, 22, 20, 20];
+export function eventsWatchLine(e: EventView | 'header'): string {
+  const cells = e === 'header' ? ['TIME', 'TYPE', 'DEPLOYMENT', 'NODE', 'MESSAGE'] : [e.at, e.type, orNone(e.deployment), orNone(e.node), e.message];
+  return cells.map((c, i) => (i < WATCH_COLUMNS.length ? c.padEnd(WATCH_COLUMNS[i]) : c)).join('  ');
+}
+
 export function revisionsTable(revisions: RevisionView[]): string {
   return table(
     ['REVISION', 'CREATED', 'IMAGE', 'CURRENT'],

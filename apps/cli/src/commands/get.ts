@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { EventView } from '@oja/contracts';
 import type { ApiClient } from '../client';
 import { connect, globals, show, type Io } from '../context';
 import { CliError } from '../errors';
-import { deploymentsTable, eventsTable, instancesTable, nodesTable } from '../output';
+import { deploymentsTable, eventsTable, eventsWatchLine, instancesTable, nodesTable } from '../output';
 
 const KINDS: Record<string, 'deployments' | 'deployment' | 'instances' | 'nodes' | 'events'> = {
   deployments: 'deployments',
@@ -50,24 +49,17 @@ export function registerGet(program: Command, io: Io): void {
 
 /** Prints the recent events oldest first, then new ones as they appear (until interrupted). */
 async function watchEvents(cmd: Command, io: Io, client: ApiClient, deployment: string | undefined): Promise<never> {
-  const format = globals(cmd).output;
-  const print = (events: EventView[], header: boolean) => {
-    if (!events.length) return;
-    if (format === 'table') {
-      const lines = eventsTable(events).split('\n');
-      io.out((header ? lines : lines.slice(1)).join('\n'));
-    } else {
-      for (const e of events) io.out(JSON.stringify(e));
-    }
-  };
+  const table = globals(cmd).output === 'table';
+  if (table) io.out(eventsWatchLine('header'));
   let last = -1n;
-  let first = true;
   for (;;) {
     const { items } = await client.listEvents({ deployment });
+    // The API lists newest first; print oldest first, only what was not printed yet.
     const fresh = items.filter((e) => BigInt(e.id) > last).reverse();
-    print(fresh, first);
-    if (fresh.length) first = false;
-    for (const e of fresh) if (BigInt(e.id) > last) last = BigInt(e.id);
+    for (const e of fresh) {
+      io.out(table ? eventsWatchLine(e) : JSON.stringify(e));
+      last = BigInt(e.id);
+    }
     await io.sleep(WATCH_INTERVAL_MS);
   }
 }
