@@ -70,14 +70,15 @@ async function deleteRedisKeys(redisUrl, prefix) {
  * database, its own queue prefix and a known admin token. stop() kills it by pid, drops the
  * database and deletes its Redis keys; it also runs if the bench process exits early.
  */
-async function startControlPlane({ env: extra = {}, startTimeoutMs = 60_000 } = {}) {
+async function startControlPlane({ env: extra = {}, nodeArgs = [], startTimeoutMs = 60_000 } = {}) {
   if (!existsSync(CONTROL_PLANE_MAIN)) requireBuilt(CONTROL_PLANE_MAIN);
   const env = ojaEnv();
   const database = await freshDatabase(env);
   const adminToken = `oja_admin_${randomBytes(16).toString('hex')}`;
   const queuePrefix = `ojabench-${randomBytes(5).toString('hex')}`;
   const redisUrl = env.OJA_REDIS_URL || 'redis://127.0.0.1:6379';
-  const child = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
+  // nodeArgs: e.g. ['--cpu-prof'] to see where a bench's time goes.
+  const child = spawn(process.execPath, [...nodeArgs, CONTROL_PLANE_MAIN], {
     env: {
       ...process.env,
       ...env,
