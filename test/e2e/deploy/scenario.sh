@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's first command on a fresh host, run inside fresh-host.sh: up twice, a first deployment,
+# down twice. Each step's stdout goes to OUT/<step>.log, its stderr to OUT/<step>.err and its exit
+# code to OUT/<step>.rc; snapshots
+# of the env file and the recorded pids go next to them for up-down.e2e.ts to check.
+set -uo pipefail
+out=$1
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+step() { local name=$1; shift; "$@" >"$out/$name.log" 2>"$out/$name.err"; echo $? >"$out/$name.rc"; }
+oja() { node apps/cli/bin/oja.js "$@"; }
+snapshot() { # snapshot N: env file, modes, and pids of the control plane and agent after up #N
+  cp /etc/oja/oja.env "$out/env$1"
+  stat -c %a /etc/oja/oja.env /etc/oja/demo.token >"$out/modes$1"
+  cat /run/oja/control-plane.pid /run/oja/agent.pid >"$out/pids$1"
+}
+
+step up1 bash deploy/up.sh
+snapshot 1
+step up2 bash deploy/up.sh
+snapshot 2
+step apply oja apply -f deploy/examples/web.yaml
+step rollout oja rollout status web --timeout 120s
+step instances oja get instances web -o json
+step down1 bash deploy/down.sh
+ls -A /run/oja/started >"$out/started-after-down"
+ps -eo pid=,comm= >"$out/ps-after-down"
+step down2 bash deploy/down.sh
