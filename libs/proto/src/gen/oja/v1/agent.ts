@@ -133,6 +133,7 @@ export interface ControlMessage {
     | { $case: "logCancel"; value: LogCancel }
     | { $case: "drain"; value: Drain }
     | { $case: "tenantAddresses"; value: TenantAddresses }
+    | { $case: "routes"; value: Routes }
     | undefined;
 }
 
@@ -239,6 +240,37 @@ export interface TenantAddresses {
 export interface TenantAddressSet {
   tenant: string;
   ips: string[];
+}
+
+/**
+ * The routing mesh of the whole cluster, sent to every node (each node listens on every published port).
+ * Level-triggered: each message is the full set. A backend is an instance desired running, ready (healthy, or
+ * running without a probe) and not asked to stop; an instance about to stop leaves its routes first.
+ */
+export interface Routes {
+  /** ordered per node: an agent ignores a generation older than one it applied */
+  generation: number;
+  routes: Route[];
+}
+
+export interface Route {
+  tenant: string;
+  deployment: string;
+  /** the mesh port on every node */
+  publishPort: number;
+  containerPort: number;
+  /** the deployment's HTTP health check path; empty = TCP check */
+  httpCheckPath: string;
+  /** port the mesh's check connects to (the HTTP check's port, else container_port) */
+  checkPort: number;
+  backends: Backend[];
+}
+
+export interface Backend {
+  instanceId: string;
+  /** overlay IP */
+  address: string;
+  port: number;
 }
 
 export interface LogRequest {
@@ -1876,6 +1908,9 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "tenantAddresses":
         TenantAddresses.encode(message.kind.value, writer.uint32(58).fork()).join();
         break;
+      case "routes":
+        Routes.encode(message.kind.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1949,6 +1984,14 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.kind = { $case: "tenantAddresses", value: TenantAddresses.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.kind = { $case: "routes", value: Routes.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1985,6 +2028,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "tenantAddresses", value: TenantAddresses.fromJSON(object.tenantAddresses) }
         : isSet(object.tenant_addresses)
         ? { $case: "tenantAddresses", value: TenantAddresses.fromJSON(object.tenant_addresses) }
+        : isSet(object.routes)
+        ? { $case: "routes", value: Routes.fromJSON(object.routes) }
         : undefined,
     };
   },
@@ -2005,6 +2050,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.drain = Drain.toJSON(message.kind.value);
     } else if (message.kind?.$case === "tenantAddresses") {
       obj.tenantAddresses = TenantAddresses.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "routes") {
+      obj.routes = Routes.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -2054,6 +2101,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "tenantAddresses": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "tenantAddresses", value: TenantAddresses.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "routes": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "routes", value: Routes.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -3677,6 +3730,387 @@ export const TenantAddressSet: MessageFns<TenantAddressSet> = {
     const message = createBaseTenantAddressSet();
     message.tenant = object.tenant ?? "";
     message.ips = object.ips?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRoutes(): Routes {
+  return { generation: 0, routes: [] };
+}
+
+export const Routes: MessageFns<Routes> = {
+  encode(message: Routes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== 0) {
+      writer.uint32(8).int64(message.generation);
+    }
+    for (const v of message.routes) {
+      Route.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Routes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoutes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.routes.push(Route.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Routes {
+    return {
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => Route.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Routes): unknown {
+    const obj: any = {};
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => Route.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Routes>, I>>(base?: I): Routes {
+    return Routes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Routes>, I>>(object: I): Routes {
+    const message = createBaseRoutes();
+    message.generation = object.generation ?? 0;
+    message.routes = object.routes?.map((e) => Route.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRoute(): Route {
+  return {
+    tenant: "",
+    deployment: "",
+    publishPort: 0,
+    containerPort: 0,
+    httpCheckPath: "",
+    checkPort: 0,
+    backends: [],
+  };
+}
+
+export const Route: MessageFns<Route> = {
+  encode(message: Route, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.deployment !== "") {
+      writer.uint32(18).string(message.deployment);
+    }
+    if (message.publishPort !== 0) {
+      writer.uint32(24).int32(message.publishPort);
+    }
+    if (message.containerPort !== 0) {
+      writer.uint32(32).int32(message.containerPort);
+    }
+    if (message.httpCheckPath !== "") {
+      writer.uint32(42).string(message.httpCheckPath);
+    }
+    if (message.checkPort !== 0) {
+      writer.uint32(56).int32(message.checkPort);
+    }
+    for (const v of message.backends) {
+      Backend.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Route {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoute();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.publishPort = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.containerPort = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.httpCheckPath = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.checkPort = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.backends.push(Backend.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Route {
+    return {
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      publishPort: isSet(object.publishPort)
+        ? globalThis.Number(object.publishPort)
+        : isSet(object.publish_port)
+        ? globalThis.Number(object.publish_port)
+        : 0,
+      containerPort: isSet(object.containerPort)
+        ? globalThis.Number(object.containerPort)
+        : isSet(object.container_port)
+        ? globalThis.Number(object.container_port)
+        : 0,
+      httpCheckPath: isSet(object.httpCheckPath)
+        ? globalThis.String(object.httpCheckPath)
+        : isSet(object.http_check_path)
+        ? globalThis.String(object.http_check_path)
+        : "",
+      checkPort: isSet(object.checkPort)
+        ? globalThis.Number(object.checkPort)
+        : isSet(object.check_port)
+        ? globalThis.Number(object.check_port)
+        : 0,
+      backends: globalThis.Array.isArray(object?.backends)
+        ? object.backends.map((e: any) => Backend.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Route): unknown {
+    const obj: any = {};
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.publishPort !== 0) {
+      obj.publishPort = Math.round(message.publishPort);
+    }
+    if (message.containerPort !== 0) {
+      obj.containerPort = Math.round(message.containerPort);
+    }
+    if (message.httpCheckPath !== "") {
+      obj.httpCheckPath = message.httpCheckPath;
+    }
+    if (message.checkPort !== 0) {
+      obj.checkPort = Math.round(message.checkPort);
+    }
+    if (message.backends?.length) {
+      obj.backends = message.backends.map((e) => Backend.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Route>, I>>(base?: I): Route {
+    return Route.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Route>, I>>(object: I): Route {
+    const message = createBaseRoute();
+    message.tenant = object.tenant ?? "";
+    message.deployment = object.deployment ?? "";
+    message.publishPort = object.publishPort ?? 0;
+    message.containerPort = object.containerPort ?? 0;
+    message.httpCheckPath = object.httpCheckPath ?? "";
+    message.checkPort = object.checkPort ?? 0;
+    message.backends = object.backends?.map((e) => Backend.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBackend(): Backend {
+  return { instanceId: "", address: "", port: 0 };
+}
+
+export const Backend: MessageFns<Backend> = {
+  encode(message: Backend, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instanceId !== "") {
+      writer.uint32(10).string(message.instanceId);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Backend {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackend();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Backend {
+    return {
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+    };
+  },
+
+  toJSON(message: Backend): unknown {
+    const obj: any = {};
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Backend>, I>>(base?: I): Backend {
+    return Backend.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Backend>, I>>(object: I): Backend {
+    const message = createBaseBackend();
+    message.instanceId = object.instanceId ?? "";
+    message.address = object.address ?? "";
+    message.port = object.port ?? 0;
     return message;
   },
 };
