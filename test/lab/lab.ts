@@ -23,7 +23,7 @@ import {
   vethName,
 } from './plan';
 import { acquireLab } from './ownership';
-import { isAlive, waitFor } from './processes';
+import { GiveUp, isAlive, waitFor } from './processes';
 import { forgetProcess, recordProcess, Stage } from './records';
 import { removeLabResources, teardownLab } from './teardown';
 
@@ -166,7 +166,7 @@ export class Lab {
     });
     const httpUrl = `http://${httpAddress}`;
     await waitFor('control plane /healthz', async () => {
-      if (child.exitCode !== null) throw new Error(`control plane exited (${child.exitCode}); see ${RUN_DIR}/control-plane.log`);
+      if (child.exitCode !== null) throw new GiveUp(`control plane exited (${child.exitCode}); see ${RUN_DIR}/control-plane.log`);
       return (await httpStatus(`${httpUrl}/healthz`)) === 200;
     }, 60_000);
     return { process: child, httpUrl, grpcAddress };
@@ -287,7 +287,7 @@ export class Lab {
     const pid = child.pid as number;
     // join only once the pid IS containerd (namespaces final) and it serves
     await waitFor(`containerd on ${hostName(n)}`, () => {
-      if (!isAlive(pid)) throw new Error(`containerd exited; see ${paths.logs}/containerd.log`);
+      if (!isAlive(pid)) throw new GiveUp(`containerd exited; see ${paths.logs}/containerd.log`);
       return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'containerd' && existsSync(paths.containerdSocket);
     });
     this.containerd.set(n, pid);
@@ -321,7 +321,7 @@ export class Lab {
     const pid = child.pid as number;
     this.dockerd.set(n, pid);
     await waitFor(`dockerd on ${hostName(n)}`, async () => {
-      if (!isAlive(pid)) throw new Error(`dockerd exited; see ${paths.logs}/dockerd.log`);
+      if (!isAlive(pid)) throw new GiveUp(`dockerd exited; see ${paths.logs}/dockerd.log`);
       return (await httpStatus('http://docker/_ping', paths.dockerSocket)) === 200;
     });
   }
@@ -346,7 +346,7 @@ export class Lab {
       log: `${RUN_DIR}/registry.log`,
     });
     await waitFor('registry', () => {
-      if (!isAlive(child.pid as number)) throw new Error(`registry exited; see ${RUN_DIR}/registry.log`);
+      if (!isAlive(child.pid as number)) throw new GiveUp(`registry exited; see ${RUN_DIR}/registry.log`);
       return tcpOpen(BRIDGE_ADDRESS, 5000);
     });
   }

@@ -52,6 +52,10 @@ export function stopPids(pids: readonly number[], graceMs: number): void {
   while (live.some(isAlive) && Date.now() < killDeadline) sleepSync(50);
 }
 
+/** Thrown by a waitFor probe when waiting longer cannot help (e.g. the daemon exited). */
+export class GiveUp extends Error {}
+
+/** Polls `probe` until it returns a value other than undefined/false; its errors are retried, GiveUp ends the wait. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -60,6 +64,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (error instanceof GiveUp) throw error;
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
