@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's first command on a fresh host, run inside fresh-host.sh: up twice, a first deployment,
-# down twice. Each step's stdout goes to OUT/<step>.log, its stderr to OUT/<step>.err and its exit
+# The README's first command on a fresh host, run inside fresh-host.sh: up three times (the third after
+# the database role's password drifted), a first deployment, down twice. Each step's stdout goes to OUT/<step>.log, its stderr to OUT/<step>.err and its exit
 # code to OUT/<step>.rc; snapshots
 # of the env file and the recorded pids go next to them for up-down.e2e.ts to check.
 set -uo pipefail
@@ -18,6 +18,10 @@ step up1 bash deploy/up.sh
 snapshot 1
 step up2 bash deploy/up.sh
 snapshot 2
+# the role's password drifted from the env file's (say, set by hand): up puts the file's back
+runuser -u postgres -- psql -qc "ALTER ROLE oja PASSWORD 'drifted'"
+step up3 bash deploy/up.sh
+snapshot 3
 step apply oja apply -f deploy/examples/web.yaml
 step rollout oja rollout status web --timeout 120s
 step instances oja get instances web -o json

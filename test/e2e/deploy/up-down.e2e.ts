@@ -57,6 +57,13 @@ describe('npm run up / npm run down on a fresh host', () => {
     expect(read('up2.err')).toContain('agent already running');
   });
 
+  it("sets the database role's password back to the env file's when logging in fails", () => {
+    expectSuccess('up3');
+    expect(read('up3.err')).toContain('role oja cannot log in with the password in /etc/oja/oja.env: setting it');
+    expect(read('env3')).toBe(read('env1'));
+    expect(lines('pids3')).toEqual(lines('pids1'));
+  });
+
   it('runs the example deployment on the local agent with the logged-in CLI', () => {
     expectSuccess('apply');
     expectSuccess('rollout');
