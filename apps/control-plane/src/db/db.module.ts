@@ -2,14 +2,26 @@ import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/commo
 import { DataSource, EntityManager } from 'typeorm';
 import { CONFIG, type Config } from '../config/config';
 import { createDataSource, migrate } from './data-source';
+import { isRetryableConflict } from './errors';
 
-/** Runs a unit of work in one transaction; services use this instead of touching the DataSource. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/**
+ * Runs a unit of work in one transaction; services use this instead of touching the DataSource. A
+ * transaction Postgres aborts as a deadlock victim (or serialization failure) is run again, a few times.
+ */
 @Injectable()
 export class Transactor {
   constructor(private readonly ds: DataSource) {}
 
-  run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(work);
+  async run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ds.transaction(work);
+      } catch (err) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableConflict(err)) throw err;
+      }
+    }
   }
 }
 

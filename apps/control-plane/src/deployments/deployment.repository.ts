@@ -32,12 +32,15 @@ export type DeploymentChange = Partial<Pick<DeploymentEntity, 'replicas' | 'curr
 export class DeploymentRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** The deployment and its current spec; with `tx` the deployment row is locked FOR UPDATE. */
+  /**
+   * The deployment and its current spec; with `tx` the row is locked FOR NO KEY UPDATE (not FOR UPDATE:
+   * an evaluation holding the row may still insert instances and events that reference it).
+   */
   async findByName(tenantId: string, name: string, tx?: EntityManager): Promise<DeploymentWithSpec | undefined> {
     const manager = tx ?? this.ds.manager;
     const deployment = await manager.getRepository(DeploymentEntity).findOne({
       where: { tenantId, name },
-      ...(tx ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      ...(tx ? { lock: { mode: 'for_no_key_update' as const } } : {}),
     });
     if (!deployment) return undefined;
     const revision = await manager.getRepository(RevisionEntity).findOneByOrFail({ deploymentId: deployment.id, number: deployment.currentRevision });

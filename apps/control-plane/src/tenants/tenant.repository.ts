@@ -25,10 +25,11 @@ export class TenantRepository {
 
   /**
    * Locks the tenant row for the rest of the transaction: every change of a tenant's deployments
-   * takes it first, so quota checks and revision numbering see no concurrent writer.
+   * takes it first, so quota checks and revision numbering see no concurrent writer. FOR NO KEY UPDATE,
+   * so that rows referencing the tenant (events, deployments) can still be inserted meanwhile.
    */
   async lock(tx: EntityManager, tenantId: string): Promise<TenantEntity> {
-    const tenant = await tx.getRepository(TenantEntity).findOne({ where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
+    const tenant = await tx.getRepository(TenantEntity).findOne({ where: { id: tenantId }, lock: { mode: 'for_no_key_update' } });
     if (!tenant) throw new Error(`tenant ${tenantId} vanished`);
     return tenant;
   }
