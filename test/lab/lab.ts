@@ -235,10 +235,14 @@ export class Lab {
     await sh('iptables', ['-I', 'FORWARD', '-i', BRIDGE, '-o', BRIDGE, '-j', 'ACCEPT']);
     const hosts = Array.from({ length: this.hosts }, (_, i) => i + 1);
     const docker = this.options.docker !== false;
-    await Promise.all([
+    // allSettled: on a failure, let the other hosts' steps finish before teardown runs, so none
+    // of them creates something after it
+    const results = await Promise.allSettled([
       ...hosts.map((n) => this.createHost(n, docker)),
       ...(this.options.registry ?? docker ? [this.startRegistry()] : []),
     ]);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
     if (docker) await this.loadBaseImage(hosts);
   }
 

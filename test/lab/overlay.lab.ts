@@ -15,17 +15,18 @@ async function captureBetween(cluster: OverlayCluster, a: number, b: number, dur
   const filter = `host ${cluster.lab.hostAddress(a)} and host ${cluster.lab.hostAddress(b)}`;
   const tcpdump = spawn('tcpdump', ['-i', vethName(a), '-U', '-n', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise((done) => tcpdump.once('exit', done));
+  let stderrAll = '';
   try {
-    let stderr = '';
-    tcpdump.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor('tcpdump listening', () => stderr.includes('listening on'), 10_000);
+    tcpdump.stderr.on('data', (chunk: Buffer) => (stderrAll += chunk.toString()));
+    await waitFor('tcpdump listening', () => stderrAll.includes('listening on'), 10_000);
     await during();
   } finally {
     tcpdump.kill('SIGINT');
     await exited;
   }
   try {
-    const { stdout } = await execFileRunner.run('tcpdump', ['-r', file, '-n']);
+    const { stdout, stderr } = await execFileRunner.run('tcpdump', ['-r', file, '-n']);
+    console.log('DEBUG capture', stdout, stderr, readFileSync(file).length, stderrAll);
     return { raw: readFileSync(file), packets: stdout.split('\n').filter(Boolean) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -100,10 +101,14 @@ describe('overlay across lab hosts', () => {
 
     expect((await cluster.node(1))!.overlaySubnet).toBe(before.subnet);
     expect((await cluster.lab.exec(1, 'wg', ['show', 'oja0', 'public-key'])).stdout.trim()).toBe(before.key);
-    // the peers still know that key: traffic to host 1's container flows again
-    const again = await cluster.waitRunning(tenant, 'web', 3);
-    const host1 = again.find((i) => cluster.hostOf(i) === 1) as InstanceRow;
-    await waitFor('host 2 reaches host 1 again', () => cluster.reaches(onHost(2), url(host1)), 30_000);
+    // host 1's instance was replaced elsewhere while it was down: a new replica lands there (spread), and a
+    // container on host 2 reaches it, so the peers still hold host 1's key
+    expect((await cluster.api('PATCH', '/v1/deployments/web/scale', { replicas: 4 }, tenant.token)).status).toBe(200);
+    const host1 = await waitFor('a running replica on host 1', async () =>
+      (await cluster.waitRunning(tenant, 'web', 4)).find((i) => cluster.hostOf(i) === 1),
+    60_000);
+    const fromHost2 = (await cluster.instances(tenant, 'web')).find((i) => i.overlayIp && cluster.hostOf(i) === 2) as InstanceRow;
+    expect((await cluster.httpFrom(fromHost2, url(host1))).trim()).toBe(payload);
   });
 
   it('drops a host that left from every peer list', async () => {
