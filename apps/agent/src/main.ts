@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import pino, { type Logger } from 'pino';
 import { parseFlags, parseHostPort } from './config/flags';
 import { ConfigError, effectiveSettings, mergeSettings, planStart, type SavedIdentity, type StartPlan } from './config/settings';
-import type { Peer, TenantAddressSet } from '@oja/proto';
+import type { Peer, Routes, TenantAddressSet } from '@oja/proto';
 import { AgentConnection, type ClusterView } from './connection/agent-connection';
 import { Backoff } from './connection/backoff';
 import { controlPlaneCredentials } from './connection/credentials';
@@ -14,6 +14,8 @@ import { CaMismatchError } from './identity/ca-pin';
 import { JoinRefusedError, joinCluster } from './identity/join';
 import { DataDir, type NodeCredentials } from './identity/store';
 import { LogStreamer } from './logs/log-streamer';
+import { meshRoutesFromProto } from './mesh/from-proto';
+import { startMesh } from './mesh/start-mesh';
 import { AgentMetrics } from './metrics/agent-metrics';
 import { serveMetrics, type MetricsServer } from './metrics/serve-metrics';
 import { Reconciler } from './reconcile/reconciler';
@@ -96,7 +98,11 @@ async function main(): Promise<void> {
     const overlay = await Overlay.create({ dataDir: dataDir.path, listenPort: flags.wgPort ?? DEFAULT_WG_PORT, docker, log });
     if (overlay) registerOverlayMetrics(metrics.registry, overlay);
     await overlay?.restore();
-    const reconciler = new Reconciler({ runtime, node: identity.nodeName, metrics, logger: { warn: (m: string) => log.warn(m) } });
+    const mesh = await startMesh({ dataDir: dataDir.path, nodeId: identity.nodeId, log });
+    const reconciler = new Reconciler({
+      runtime, node: identity.nodeName, metrics, logger: { warn: (m: string) => log.warn(m) },
+      beforeStop: mesh ? (instanceId) => mesh.drain(instanceId) : undefined,
+    });
     const logs = new LogStreamer(runtime, (id) => reconciler.containerIdOf(id), metrics);
     await reconciler.start();
     const metricsServer: MetricsServer | undefined = settings.metricsAddr
@@ -125,9 +131,11 @@ async function main(): Promise<void> {
       connection.on('peers', (peers: Peer[]) => void overlay.setPeers(peers));
       connection.on('tenantAddresses', (tenants: TenantAddressSet[]) => void overlay.setTenantAddresses(tenants));
     }
+    if (mesh) connection.on('routes', (routes: Routes) => void mesh.setRoutes(routes.generation, meshRoutesFromProto(routes.routes)));
     stopAgent = async () => {
       await connection.stop();
       await reconciler.stop();
+      await mesh?.stop();
       await metricsServer?.close();
     };
     if (shutdown.signal.aborted) return void (await stopAgent());

@@ -45,7 +45,7 @@ const RUNNING_STATES = new Set(['starting', 'running', 'healthy', 'unhealthy']);
  * re-registering each time (the control plane then re-sends the full desired set, so nothing is lost meanwhile).
  * Containers are never touched by connection trouble; only DesiredState changes them.
  *
- * Events: 'registered' (ClusterView), 'peers' (Peer[]), 'tenantAddresses' (TenantAddressSet[]), 'drain' (reason),
+ * Events: 'registered' (ClusterView), 'peers' (Peer[]), 'tenantAddresses' (TenantAddressSet[]), 'routes' (Routes), 'drain' (reason),
  * 'disconnected' (StreamOutcome).
  */
 export class AgentConnection extends EventEmitter {
@@ -157,6 +157,9 @@ export class AgentConnection extends EventEmitter {
         return;
       case 'tenantAddresses':
         this.emit('tenantAddresses', kind.value.tenants);
+        return;
+      case 'routes':
+        this.emit('routes', kind.value);
         return;
       case 'logRequest':
         return relay.start(kind.value);

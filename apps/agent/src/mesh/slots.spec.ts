@@ -1,0 +1,104 @@
+import { renderConfig, MIN_SLOTS } from './haproxy-config';
+import { applyRoutes, drainInstance, drainingSlots, releaseSlot } from './slots';
+import type { MeshBackend, MeshRoute, RouteTable } from './types';
+
+const backend = (n: number): MeshBackend => ({ instanceId: `i${n}`, address: `10.42.0.${n}`, port: 8080 });
+const route = (backends: MeshBackend[], extra: Partial<MeshRoute> = {}): MeshRoute => ({
+  tenant: 't', deployment: 'web', publishPort: 9000, containerPort: 8080, httpCheckPath: '/', checkPort: 8080, backends, ...extra,
+});
+const empty = new Map<number, RouteTable>();
+const ids = (tables: ReadonlyMap<number, RouteTable>, port = 9000) => tables.get(port)!.slots.map((s) => (s ? `${s.instanceId}:${s.state}` : null));
+
+describe('applyRoutes', () => {
+  it('a new published port needs a reload and fills the first slots', () => {
+    const plan = applyRoutes(empty, [route([backend(1), backend(2)])]);
+    expect(plan.reload).toBe(true);
+    expect(ids(plan.tables).slice(0, 3)).toEqual(['i1:ready', 'i2:ready', null]);
+    expect(plan.tables.get(9000)!.slots).toHaveLength(MIN_SLOTS);
+  });
+
+  it('adds a backend through the runtime API, without a reload', () => {
+    const first = applyRoutes(empty, [route([backend(1)])]);
+    const plan = applyRoutes(first.tables, [route([backend(1), backend(2)])]);
+    expect(plan.reload).toBe(false);
+    expect(plan.commands).toEqual(['set server p9000/s2 addr 10.42.0.2 port 8080', 'set server p9000/s2 state ready']);
+  });
+
+  it('drains a backend that left the routes and keeps its slot until released', () => {
+    const first = applyRoutes(empty, [route([backend(1), backend(2)])]);
+    const plan = applyRoutes(first.tables, [route([backend(2), backend(3)])]);
+    expect(plan.reload).toBe(false);
+    expect(plan.commands).toEqual([
+      'set server p9000/s1 state drain',
+      'set server p9000/s3 addr 10.42.0.3 port 8080',
+      'set server p9000/s3 state ready',
+    ]);
+    expect(drainingSlots(plan.tables)).toEqual([{ port: 9000, slot: 0, instanceId: 'i1' }]);
+    const released = releaseSlot(plan.tables, 9000, 0);
+    expect(released.commands).toEqual(['set server p9000/s1 state maint']);
+    expect(ids(released.tables)[0]).toBeNull();
+    // The freed slot is reused by the next newcomer.
+    const next = applyRoutes(released.tables, [route([backend(2), backend(3), backend(4)])]);
+    expect(next.commands).toEqual(['set server p9000/s1 addr 10.42.0.4 port 8080', 'set server p9000/s1 state ready']);
+  });
+
+  it('an instance back in the routes while draining is made ready again in its slot', () => {
+    const first = applyRoutes(empty, [route([backend(1)])]);
+    const drained = applyRoutes(first.tables, [route([])]);
+    const back = applyRoutes(drained.tables, [route([backend(1)])]);
+    expect(back.commands).toEqual(['set server p9000/s1 state ready']);
+  });
+
+  it('unchanged routes need nothing', () => {
+    const first = applyRoutes(empty, [route([backend(1)])]);
+    expect(applyRoutes(first.tables, [route([backend(1)])])).toMatchObject({ commands: [], reload: false });
+  });
+
+  it('more backends than slots doubles the slots with a reload', () => {
+    const many = Array.from({ length: MIN_SLOTS + 1 }, (_, i) => backend(i + 1));
+    const first = applyRoutes(empty, [route([backend(1)])]);
+    const plan = applyRoutes(first.tables, [route(many)]);
+    expect(plan.reload).toBe(true);
+    expect(plan.tables.get(9000)!.shape.capacity).toBe(MIN_SLOTS * 2);
+  });
+
+  it('a changed health check or a removed port needs a reload', () => {
+    const first = applyRoutes(empty, [route([backend(1)])]);
+    expect(applyRoutes(first.tables, [route([backend(1)], { httpCheckPath: null })]).reload).toBe(true);
+    expect(applyRoutes(first.tables, []).reload).toBe(true);
+  });
+});
+
+describe('drainInstance', () => {
+  it('drains the instance in every route it serves, and nothing else', () => {
+    const tables = applyRoutes(empty, [route([backend(1), backend(2)]), route([backend(1)], { publishPort: 9001 })]).tables;
+    const plan = drainInstance(tables, 'i1');
+    expect(plan.commands).toEqual(['set server p9000/s1 state drain', 'set server p9001/s1 state drain']);
+    expect(drainInstance(plan.tables, 'i1').commands).toEqual([]);
+  });
+});
+
+describe('renderConfig', () => {
+  const tables = applyRoutes(empty, [route([backend(1), backend(2)]), route([backend(3)], { publishPort: 7000, httpCheckPath: null, checkPort: 6379 })]).tables;
+  const drained = drainInstance(tables, 'i2').tables;
+  const config = renderConfig({ adminSocket: '/run/oja/mesh-x/haproxy.sock', bindAddress: '0.0.0.0', tables: drained });
+
+  it('HTTP routes retry failed requests on another instance and check over HTTP', () => {
+    expect(config).toContain('frontend fe_9000\n  mode http\n  bind 0.0.0.0:9000\n  default_backend p9000');
+    expect(config).toContain('backend p9000\n  mode http\n  balance roundrobin\n  retry-on conn-failure empty-response response-timeout\n  option httpchk GET /');
+  });
+
+  it('TCP routes check by connecting', () => {
+    expect(config).toMatch(/backend p7000\n {2}mode tcp\n {2}balance roundrobin\n {2}server s1 10\.42\.0\.3:8080 check port 6379\n/);
+  });
+
+  it('writes slots with their address and state, free slots disabled', () => {
+    expect(config).toContain('server s1 10.42.0.1:8080 check port 8080\n');
+    expect(config).toContain('server s2 10.42.0.2:8080 check port 8080 weight 0\n');
+    expect(config).toContain('server s3 127.0.0.1:1 check port 8080 disabled\n');
+    expect(config.indexOf('fe_7000')).toBeLessThan(config.indexOf('fe_9000'));
+    expect(config).toContain('retries 3');
+    expect(config).toContain('option redispatch');
+    expect(config).toContain('stats socket /run/oja/mesh-x/haproxy.sock mode 600 level admin');
+  });
+});
