@@ -15,7 +15,7 @@ import type { LogLine, LogRequestOptions, ReconcilerPort } from './ports';
 function certificate(subjectCn: string, publicKey: forge.pki.PublicKey, issuer: { cn: string; key: forge.pki.rsa.PrivateKey }, ca = false) {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  cert.serialNumber = '0' + forge.util.bytesToHex(forge.random.getBytesSync(8));
+  cert.serialNumber = '01' + forge.util.bytesToHex(forge.random.getBytesSync(8)); // leading 01: positive and minimally encoded
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 3600_000);
   cert.setSubject([{ name: 'commonName', value: subjectCn }]);
