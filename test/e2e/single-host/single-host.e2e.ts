@@ -16,7 +16,8 @@ import { docker, nodeContainers, removeNodeContainers } from '../agent-runtime/s
 import { AgentProcess } from './agent-process';
 
 // One control plane (in-process, real Postgres + Redis), the BUILT agent as a child process, the real dockerd.
-// Cases run in order and share the node; each uses deployments of its own.
+// Cases run in order and share the node; each uses deployments of its own. OJA_E2E_KEEP=1 keeps the temp dir
+// (agent data dir and agent.log) for a look after a failure.
 
 const ROOT = join(__dirname, '..', '..', '..');
 const IMAGE = 'oja/busybox:1';
@@ -188,11 +189,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const a of agents) await a.stop();
-  await removeNodeContainers(NODE);
-  await cp?.close();
-  await db?.drop();
-  if (tmp && !process.env.OJA_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
+  // Every step runs even if an earlier one fails, so nothing is left behind.
+  const steps: (() => unknown)[] = [
+    ...agents.map((a) => () => a.stop()),
+    () => removeNodeContainers(NODE),
+    () => cp?.close(),
+    () => db?.drop(),
+    () => tmp && !process.env.OJA_E2E_KEEP && rmSync(tmp, { recursive: true, force: true }),
+  ];
+  const failures: unknown[] = [];
+  for (const step of steps) await Promise.resolve().then(step).catch((err) => failures.push(err));
+  if (failures.length > 0) throw failures[0];
 });
 
 describe('single host: control plane + built agent + real dockerd', () => {
