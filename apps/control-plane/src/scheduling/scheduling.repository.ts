@@ -51,7 +51,8 @@ export class SchedulingRepository {
 
   instances(tx: EntityManager, deploymentId: string): Promise<InstanceRow[]> {
     return tx.query(
-      `SELECT id, revision, node_id AS "nodeId", desired, observed, observed_at AS "observedAt", created_at AS "createdAt"
+      `SELECT id, revision, node_id AS "nodeId", desired, observed, observed_at AS "observedAt", created_at AS "createdAt",
+              stop_requested_at AS "stopRequestedAt"
          FROM instances WHERE deployment_id = $1 ORDER BY created_at, id`,
       [deploymentId],
     );
@@ -134,9 +135,14 @@ export class SchedulingRepository {
     );
   }
 
+  /**
+   * Saves the rollout status. "paused" is shown from deployments.paused, so the status column keeps the phase
+   * underneath (what resuming returns to); the full status, paused phase included, goes to rollout_status.
+   */
   async saveStatus(tx: EntityManager, id: string, generation: string, status: RolloutStatus): Promise<void> {
     await tx.query(
-      `UPDATE deployments SET status = $3, status_reason = $4, progress_at = $5, rollout_status = $6::jsonb, evaluated_generation = $2
+      `UPDATE deployments SET status = CASE WHEN $3 = 'paused' THEN status ELSE $3 END,
+              status_reason = $4, progress_at = $5, rollout_status = $6::jsonb, evaluated_generation = $2
         WHERE id = $1`,
       [id, generation, status.phase, status.reason, status.progressAt, JSON.stringify(status)],
     );
@@ -153,8 +159,8 @@ export class SchedulingRepository {
 
   /**
    * Deployments an evaluation may owe something: a change not yet evaluated (a lost wake-up), a rollout in
-   * progress (time-based steps: minReadySeconds, deadlines), instances waiting for a node or lost, or a count
-   * that does not match the replicas.
+   * progress (time-based steps: minReadySeconds, deadlines), instances waiting for a node or lost, instances out of
+   * the routes waiting to be stopped (two-phase stop), or a count that does not match the replicas.
    */
   async needingEvaluation(): Promise<string[]> {
     const rows: { id: string }[] = await this.ds.query(
@@ -162,7 +168,7 @@ export class SchedulingRepository {
         WHERE d.evaluated_generation < d.generation
            OR (d.status = 'progressing' AND NOT d.paused)
            OR EXISTS (SELECT 1 FROM instances i WHERE i.deployment_id = d.id AND i.desired = 'running'
-                       AND (i.node_id IS NULL OR i.observed = 'lost'))
+                       AND (i.node_id IS NULL OR i.observed = 'lost' OR i.stop_requested_at IS NOT NULL))
            OR d.replicas <> (SELECT count(*) FROM instances i WHERE i.deployment_id = d.id AND i.desired = 'running')`,
     );
     return rows.map((r) => r.id);
