@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { cpus, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { parseFlags, parseHostPort } from './config/flags';
-import { ConfigError, effectiveSettings, mergeSettings, planStart, type SavedIdentity, type StartPlan } from './config/settings';
+import { effectiveSettings, mergeSettings, planStart, type SavedIdentity } from './config/settings';
 import type { Peer, Routes, TenantAddressSet } from '@oja/proto';
 import { AgentConnection, type ClusterView } from './connection/agent-connection';
-import { Backoff } from './connection/backoff';
 import { controlPlaneCredentials } from './connection/credentials';
-import { CaMismatchError } from './identity/ca-pin';
-import { JoinRefusedError, joinCluster } from './identity/join';
+import { joinWithRetry } from './identity/join';
 import { DataDir, type NodeCredentials } from './identity/store';
 import { LogStreamer } from './logs/log-streamer';
 import { meshRoutesFromProto } from './mesh/from-proto';
@@ -27,28 +24,6 @@ import { DOCKER_API_VERSION, DockerRuntime } from './runtime/docker-runtime';
 /** apps/agent/package.json, one level above both src/ and dist/. */
 function agentVersion(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** Errors after which retrying cannot help: the agent exits 1 with the message. */
-function isFatal(err: unknown): boolean {
-  return err instanceof ConfigError || err instanceof JoinRefusedError || err instanceof CaMismatchError;
-}
-
-/** Joins, retrying only while the control plane is unreachable (a refusal or a CA mismatch ends the agent). */
-async function joinUntilDone(plan: Extract<StartPlan, { kind: 'join' }>, dataDir: DataDir, log: Logger, signal: AbortSignal) {
-  const backoff = new Backoff();
-  for (;;) {
-    try {
-      const joined = await joinCluster(plan, dataDir);
-      log.info({ nodeId: joined.identity.nodeId, node: joined.identity.nodeName }, 'joined the cluster');
-      return joined;
-    } catch (err) {
-      if (isFatal(err) || signal.aborted) throw err;
-      const retryInMs = backoff.next();
-      log.warn({ controlPlane: plan.controlPlane, err: (err as Error).message, retryInMs }, 'join failed; retrying');
-      await sleep(retryInMs, undefined, { signal });
-    }
-  }
 }
 
 async function main(): Promise<void> {
@@ -83,7 +58,7 @@ async function main(): Promise<void> {
     let identity: SavedIdentity;
     let credentials: NodeCredentials;
     if (plan.kind === 'join') {
-      ({ identity, credentials } = await joinUntilDone(plan, dataDir, log, shutdown.signal));
+      ({ identity, credentials } = await joinWithRetry(plan, dataDir, log, shutdown.signal));
     } else {
       identity = plan.identity;
       credentials = await dataDir.loadCredentials();

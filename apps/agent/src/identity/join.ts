@@ -1,9 +1,12 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { AgentGatewayClient, type JoinResponse } from '@oja/proto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { parseHostPort } from '../config/flags';
-import type { SavedIdentity } from '../config/settings';
+import { ConfigError, type SavedIdentity } from '../config/settings';
+import { Backoff } from '../connection/backoff';
 import { controlPlaneCredentials } from '../connection/credentials';
-import { fetchPinnedCa } from './ca-pin';
+import { CaMismatchError, fetchPinnedCa } from './ca-pin';
 import type { JoinToken } from './join-token';
 import { generateNodeKeyAndCsr } from './node-key';
 import type { DataDir, NodeCredentials } from './store';
@@ -55,4 +58,26 @@ export async function joinCluster(plan: JoinRequestPlan, dataDir: DataDir): Prom
   await dataDir.saveCredentials(credentials);
   await dataDir.saveIdentity(identity);
   return { identity, credentials };
+}
+
+/** Errors after which retrying cannot help: the agent exits 1 with the message. */
+export function isFatalJoinError(err: unknown): boolean {
+  return err instanceof ConfigError || err instanceof JoinRefusedError || err instanceof CaMismatchError;
+}
+
+/** Joins, retrying with backoff only while the control plane is unreachable; a refusal or a CA mismatch is thrown. */
+export async function joinWithRetry(plan: JoinRequestPlan, dataDir: DataDir, log: Logger, signal: AbortSignal) {
+  const backoff = new Backoff();
+  for (;;) {
+    try {
+      const joined = await joinCluster(plan, dataDir);
+      log.info({ nodeId: joined.identity.nodeId, node: joined.identity.nodeName }, 'joined the cluster');
+      return joined;
+    } catch (err) {
+      if (isFatalJoinError(err) || signal.aborted) throw err;
+      const retryInMs = backoff.next();
+      log.warn({ controlPlane: plan.controlPlane, err: (err as Error).message, retryInMs }, 'join failed; retrying');
+      await sleep(retryInMs, undefined, { signal });
+    }
+  }
 }
