@@ -9,6 +9,7 @@ import { AgentNodesRepository, type DesiredRow } from './agent-nodes.repository'
 import type { AgentSession, LogHandlers } from './agent-session';
 import { CREDENTIAL_RESOLVER, type CredentialResolver } from './credential-resolver';
 import { toDesiredInstance } from './desired-state';
+import { RoutesRepository } from './routes.repository';
 
 const SUBSCRIBE_TIMEOUT_MS = 3000;
 
@@ -25,6 +26,7 @@ export class AgentSessions implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly nodes: AgentNodesRepository,
+    private readonly routes: RoutesRepository,
     @Inject(CONFIG) private readonly config: Config,
     @Optional() @Inject(CREDENTIAL_RESOLVER) private readonly credentials?: CredentialResolver,
   ) {}
@@ -73,20 +75,22 @@ export class AgentSessions implements OnModuleInit, OnApplicationShutdown {
     if (this.sessions.get(session.nodeId) === session) this.sessions.delete(session.nodeId);
   }
 
-  /** Sends Peers, tenant addresses and the full desired set (new generation). Never throws: a failed push is logged and healed by the next one. */
+  /** Sends Peers, tenant addresses, the cluster's routes and the full desired set (new generation). Never throws: a failed push is logged and healed by the next one. */
   pushDesiredState(session: AgentSession): Promise<void> {
     return session
       .requestPush(async () => {
         const state = await this.nodes.nextDesiredState(session.nodeId);
         if (!state) return;
-        const [peers, tenantAddresses, instances] = await Promise.all([
+        const [peers, tenantAddresses, routes, instances] = await Promise.all([
           this.nodes.peersOf(session.nodeId),
           this.nodes.tenantAddressesFor(session.nodeId),
+          this.routes.routes(),
           Promise.all(state.rows.map(async (row) => toDesiredInstance(row, await this.registryAuth(row)))),
         ]);
         session.stoppedAt.set(state.generation, state.stoppedIds);
         session.send({ $case: 'peers', value: { peers } });
         session.send({ $case: 'tenantAddresses', value: { tenants: tenantAddresses } });
+        session.send({ $case: 'routes', value: { generation: state.generation, routes } });
         session.send({ $case: 'desiredState', value: { generation: state.generation, instances } });
       })
       .catch((err: Error) => this.logger.error(`desired state for node ${session.nodeName} not sent: ${err.message}`));

@@ -16,6 +16,8 @@ import { InstanceReportsRepository } from './instance-reports.repository';
 import { isStale, needsEvaluation, parseReport, transitionEvents } from './instance-status';
 import { OverlayExhaustedError } from './overlay-ipam';
 import { reachableAddress } from './tenant-addresses';
+import { mayChangeRoutes } from './routes';
+import { RolloutRepository } from '../rollout/rollout.repository';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 2;
 /** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
@@ -43,6 +45,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     @Inject(EVALUATION_QUEUE) private readonly queue: EvaluationQueue,
     @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly rollout: RolloutRepository,
   ) {}
 
   onModuleInit(): void {
@@ -192,10 +195,12 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     let addressChanged = false;
+    let routesChanged = false;
     const deploymentId = await this.transactor.run(async (tx) => {
       const prev = await this.reports.lockOnNode(tx, report.instanceId, nodeId);
       if (!prev || isStale(prev, next)) return null;
       addressChanged = reachableAddress(prev.state, prev.overlayIp) !== reachableAddress(next.state, next.overlayIp);
+      routesChanged = prev.desired === 'running' && mayChangeRoutes(prev, next);
       if (prev.desired === 'stopped' && (next.state === 'exited' || next.state === 'failed')) {
         await this.reports.deleteStopped(tx, nodeId, [report.instanceId]);
         return prev.deploymentId;
@@ -207,7 +212,10 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     });
     if (deploymentId) await this.enqueueAll([deploymentId]);
     // Tenant isolation on every node follows instance addresses: wake all of them up to resend the sets.
-    if (addressChanged) {
+    // The routing mesh on every node follows instance readiness.
+    if (routesChanged) {
+      await this.notifier.notify(await this.rollout.allNodeIds()).catch((err: Error) => this.logger.warn(`routes wake-up failed: ${err.message}`));
+    } else if (addressChanged) {
       await this.notifier.notify(await this.nodes.overlayNodeIds()).catch((err: Error) => this.logger.warn(`address wake-up failed: ${err.message}`));
     }
   }

@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { JoinTokensModule } from '../join-tokens/join-tokens.module';
 import { PkiModule } from '../pki/pki.module';
+import { RolloutModule } from '../rollout/rollout.module';
 import { AgentGatewayServer } from './agent-gateway.server';
 import { AgentNodesRepository } from './agent-nodes.repository';
 import { AgentSessions } from './agent-sessions.service';
 import { AgentStreams } from './agent-streams.service';
 import { InstanceReportsRepository } from './instance-reports.repository';
 import { JoinService } from './join.service';
+import { RoutesRepository } from './routes.repository';
 
 @Module({
-  imports: [PkiModule, JoinTokensModule],
-  providers: [AgentNodesRepository, InstanceReportsRepository, AgentSessions, AgentStreams, JoinService, AgentGatewayServer],
+  imports: [PkiModule, JoinTokensModule, RolloutModule],
+  providers: [AgentNodesRepository, InstanceReportsRepository, RoutesRepository, AgentSessions, AgentStreams, JoinService, AgentGatewayServer],
   exports: [AgentSessions, AgentGatewayServer],
 })
 export class GatewayModule {}

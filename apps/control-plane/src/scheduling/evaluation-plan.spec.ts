@@ -32,7 +32,12 @@ describe('evaluation plan glue', () => {
 
   describe('toSchedulerInstance', () => {
     const row = (over: Partial<InstanceRow>): InstanceRow => ({
-      id: 'i', revision: 1, nodeId: 'n', desired: 'running', observed: 'running', observedAt: new Date('2026-01-01T00:00:00Z'), createdAt: new Date('2025-12-31T00:00:00Z'), ...over,
+      id: 'i', revision: 1, nodeId: 'n', desired: 'running', observed: 'running', observedAt: new Date('2026-01-01T00:00:00Z'), createdAt: new Date('2025-12-31T00:00:00Z'), stopRequestedAt: null, ...over,
+    });
+
+    it('counts an instance that left the routes to be stopped as stopping, not ready', () => {
+      const leaving = toSchedulerInstance(row({ observed: 'healthy', stopRequestedAt: new Date('2026-01-01T00:00:01Z') }), true);
+      expect(leaving).toMatchObject({ desired: 'stopped', readySince: null });
     });
 
     it('is ready since its last state change when running without a probe, or healthy with one', () => {

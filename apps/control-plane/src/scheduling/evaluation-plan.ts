@@ -26,6 +26,8 @@ export interface InstanceRow {
   observed: InstanceState;
   observedAt: Date;
   createdAt: Date;
+  /** Set once the instance left the routes to be stopped (rollout/ two-phase stop): it counts as stopping. */
+  stopRequestedAt: Date | null;
 }
 
 export function toSchedulerNode(row: NodeRow): SchedulerNode {
@@ -53,12 +55,13 @@ export function taintsFor(nodes: readonly SchedulerNode[], tenantId: string, ten
 
 /** `observedAt` is when state or health last changed, so a ready instance has been ready since then. */
 export function toSchedulerInstance(row: InstanceRow, hasHealthCheck: boolean): SchedulerInstance {
-  const ready = row.desired === 'running' && (row.observed === 'healthy' || (row.observed === 'running' && !hasHealthCheck));
+  const desired = row.stopRequestedAt ? 'stopped' : row.desired;
+  const ready = desired === 'running' && (row.observed === 'healthy' || (row.observed === 'running' && !hasHealthCheck));
   return {
     id: row.id,
     revision: row.revision,
     nodeId: row.nodeId,
-    desired: row.desired,
+    desired,
     observed: row.observed,
     hasHealthCheck,
     readySince: ready ? row.observedAt : null,

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { place, reconcileDeployment } from '@oja/scheduler';
 import type { EntityManager } from 'typeorm';
 import { Transactor } from '../db/db.module';
 import { EventsService, type NewEvent } from '../events/events.service';
 import type { EvaluationHandler } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
+import { DEREGISTRATION_DELAY_MS, RolloutRepository } from '../rollout/rollout.repository';
 import {
   assignPlacements,
   parseRolloutStatus,
@@ -23,6 +24,8 @@ interface Outcome {
   evaluatedGeneration: string;
   changedNodes: string[];
   placed: number;
+  /** Instances left the routes (first phase of their stop): every node's mesh must hear of it. */
+  deregistered: boolean;
 }
 
 /**
@@ -30,8 +33,10 @@ interface Outcome {
  * do (reconcile → place), write instances, save the rollout status, then wake the nodes whose sets changed.
  */
 @Injectable()
-export class SchedulingService implements EvaluationHandler {
+export class SchedulingService implements EvaluationHandler, OnApplicationShutdown {
   private readonly logger = new Logger('SchedulingService');
+  /** Re-evaluations that finish two-phase stops after the deregistration delay (a hint: the sweep does it too). */
+  private readonly deregistrationTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly transactor: Transactor,
@@ -39,7 +44,13 @@ export class SchedulingService implements EvaluationHandler {
     private readonly events: EventsService,
     private readonly metrics: SchedulingMetrics,
     @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
+    private readonly rollout: RolloutRepository,
   ) {}
+
+  onApplicationShutdown(): void {
+    for (const timer of this.deregistrationTimers) clearTimeout(timer);
+    this.deregistrationTimers.clear();
+  }
 
   async evaluate(deploymentId: string): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -48,17 +59,31 @@ export class SchedulingService implements EvaluationHandler {
       stopTimer();
       if (!outcome) return;
       this.metrics.placements.inc(outcome.placed);
+      if (outcome.deregistered) this.finishDeregistrationLater(deploymentId);
+      const woken = outcome.deregistered ? [...outcome.changedNodes, ...(await this.rollout.allNodeIds())] : outcome.changedNodes;
       await this.notifier
-        .notify(outcome.changedNodes)
+        .notify(woken)
         .catch((err: Error) => this.logger.warn(`nodes ${outcome.changedNodes.join(', ')} not woken (the sweep will heal): ${err.message}`));
       // The job is still active, so an enqueue made meanwhile was coalesced into it: evaluate again.
       if ((await this.repository.generation(deploymentId)) === outcome.evaluatedGeneration) return;
     }
   }
 
+  private finishDeregistrationLater(deploymentId: string): void {
+    const timer = setTimeout(() => {
+      this.deregistrationTimers.delete(timer);
+      this.evaluate(deploymentId).catch((err: Error) => this.logger.warn(`deployment ${deploymentId}: stopping deregistered instances failed (the sweep retries): ${err.message}`));
+    }, DEREGISTRATION_DELAY_MS + 100);
+    timer.unref();
+    this.deregistrationTimers.add(timer);
+  }
+
   private async evaluateLocked(tx: EntityManager, deploymentId: string): Promise<Outcome | null> {
     const deployment = await this.repository.lockDeployment(tx, deploymentId);
     if (!deployment) return null;
+    const changed = new Set<string>();
+    // Second phase of earlier stops: out of every node's routes long enough, now stopped on their node.
+    for (const node of await this.rollout.finishDeregistration(tx, deploymentId)) changed.add(node);
     const revisions = await this.repository.revisions(tx, deploymentId);
     const spec = revisions.get(deployment.currentRevision);
     if (!spec) throw new Error(`deployment ${deployment.name} has no revision ${deployment.currentRevision}`);
@@ -79,15 +104,16 @@ export class SchedulingService implements EvaluationHandler {
       now: new Date(),
     });
 
-    const changed = new Set<string>();
     const events: NewEvent[] = [];
     const base = { deploymentId, tenantId: deployment.tenantId };
 
     await this.repository.markLost(tx, plan.lost);
-    for (const node of await this.repository.stop(tx, plan.stop)) changed.add(node);
+    // First phase of a stop: an instance that may be routed to leaves every node's routes; stopped after the delay.
+    const { deregistered, stopNow } = await this.rollout.deregister(tx, plan.stop);
+    for (const node of await this.repository.stop(tx, stopNow)) changed.add(node);
 
     const stopping = new Set([...plan.stop, ...plan.lost]);
-    const running = rows.filter((r) => r.desired === 'running' && !stopping.has(r.id));
+    const running = rows.filter((r) => r.desired === 'running' && !r.stopRequestedAt && !stopping.has(r.id));
     const newCount = plan.place.reduce((sum, p) => sum + p.count, 0);
     const wanted = newCount + plan.retry.length;
     let placed = 0;
@@ -121,8 +147,17 @@ export class SchedulingService implements EvaluationHandler {
       events.push({ ...base, type: 'rollout.step', message: `started ${newCount}, stopping ${plan.stop.length}: ${status.reason}` });
     }
     await this.repository.saveStatus(tx, deploymentId, deployment.generation, status);
+    if (status.phase === 'failed' && deployment.status !== 'failed' && spec.update.autoRollback) {
+      const rolledBack = await this.rollout.rollBack(tx, deploymentId, deployment.currentRevision);
+      if (rolledBack) {
+        events.push({
+          ...base, type: 'rollout.rolledback',
+          message: `revision ${rolledBack.from} failed; rolled back to revision ${rolledBack.to} (as revision ${rolledBack.as})`,
+        });
+      }
+    }
     await this.repository.bumpNodeGenerations(tx, [...changed]);
     for (const event of events) await this.events.record(event, tx);
-    return { evaluatedGeneration: deployment.generation, changedNodes: [...changed], placed };
+    return { evaluatedGeneration: deployment.generation, changedNodes: [...changed], placed, deregistered: deregistered.length > 0 };
   }
 }
