@@ -26,6 +26,10 @@ describe('parseSpec', () => {
     expect(() => parseSpec(text, source)).toThrow(message);
   });
 
+  it("leaves the replica limit to the server (OJA_MAX_REPLICAS may raise it)", () => {
+    expect(parseSpec('name: web\nimage: oja/busybox:1\nreplicas: 5000\n', 'web.yaml').replicas).toBe(5000);
+  });
+
   it.each([
     [{ replicas: -1 }, 'replicas: must not be negative'],
     [{ replicas: 'two' }, 'replicas: must be a number'],

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { deploymentSpec, describeFieldErrors, fieldErrors, type DeploymentSpecInput } from '@oja/contracts';
+import { deploymentSpecSchema, describeFieldErrors, fieldErrors, type DeploymentSpecInput } from '@oja/contracts';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from './errors';
+
+// The replica limit is the server's setting (OJA_MAX_REPLICAS): it checks that one; everything else here.
+const localSpec = deploymentSpecSchema({ maxReplicas: Number.MAX_SAFE_INTEGER });
 
 /** Reads a spec file, or stdin for "-". */
 export async function readSpecSource(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
@@ -36,7 +39,7 @@ export function parseSpec(text: string, source: string): DeploymentSpecInput {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new CliError(`${source} must contain one deployment spec object (name, image, replicas, …)`);
   }
-  const result = deploymentSpec.safeParse(doc);
+  const result = localSpec.safeParse(doc);
   if (!result.success) throw new CliError(`invalid spec in ${source}: ${describeFieldErrors(fieldErrors(result.error))}`);
   return doc as DeploymentSpecInput;
 }
