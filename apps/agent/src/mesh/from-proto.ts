@@ -8,8 +8,7 @@ export function meshRoutesFromProto(routes: readonly Route[]): MeshRoute[] {
     deployment: r.deployment,
     publishPort: r.publishPort,
     containerPort: r.containerPort,
-    httpCheckPath: r.httpCheckPath || null,
-    checkPort: r.checkPort || r.containerPort,
+    http: r.http,
     backends: r.backends.map((b) => ({ instanceId: b.instanceId, address: b.address, port: b.port })),
   }));
 }

@@ -15,19 +15,18 @@ export interface ConfigInput {
 }
 
 /**
- * Mode: HTTP when the deployment's health check is HTTP (it declares it speaks HTTP), TCP otherwise. HTTP mode lets
- * HAProxy retry a request on another instance when the connection failed, the response was empty or timed out
- * (`retry-on`), so an instance that dies mid-request costs no failed request; TCP mode works for any protocol and
- * retries only failed connections (`retries` + `redispatch`).
+ * Mode: HTTP when the deployment's probe is HTTP (it declares it speaks HTTP), TCP otherwise. HTTP mode lets HAProxy
+ * retry a request on another instance when the connection failed, the response was empty or timed out (`retry-on`),
+ * so an instance that dies mid-request costs no failed request; TCP mode works for any protocol and retries only
+ * failed connections (`retries` + `redispatch`).
+ *
+ * Checks: every slot gets a TCP check on its own address and port, whatever the mode. Readiness is the agents'
+ * probes' job (only healthy instances are in the routes); HAProxy's check only notices a dead instance within
+ * seconds. An `option httpchk` path is one per backend, so a rollout to a revision with another path, or a failing
+ * revision, would mark the old, healthy instances down as well.
  */
-export function shapeOf(route: Pick<MeshRoute, 'publishPort' | 'httpCheckPath' | 'checkPort'>, capacity: number): FrontendShape {
-  return {
-    publishPort: route.publishPort,
-    mode: route.httpCheckPath ? 'http' : 'tcp',
-    httpCheckPath: route.httpCheckPath,
-    checkPort: route.checkPort,
-    capacity,
-  };
+export function shapeOf(route: Pick<MeshRoute, 'publishPort' | 'http'>, capacity: number): FrontendShape {
+  return { publishPort: route.publishPort, mode: route.http ? 'http' : 'tcp', capacity };
 }
 
 /** Slots needed for `used` backends: MIN_SLOTS, doubled until they fit. */
@@ -38,7 +37,7 @@ export function capacityFor(used: number): number {
 }
 
 export function sameShape(a: FrontendShape, b: FrontendShape): boolean {
-  return a.publishPort === b.publishPort && a.mode === b.mode && a.httpCheckPath === b.httpCheckPath && a.checkPort === b.checkPort && a.capacity === b.capacity;
+  return a.publishPort === b.publishPort && a.mode === b.mode && a.capacity === b.capacity;
 }
 
 export const backendName = (publishPort: number): string => `p${publishPort}`;
@@ -84,14 +83,14 @@ function renderRoute(table: RouteTable, bindAddress: string): string[] {
     '  balance roundrobin',
   ];
   if (shape.mode === 'http') {
-    lines.push('  retry-on conn-failure empty-response response-timeout', `  option httpchk GET ${shape.httpCheckPath}`);
+    lines.push('  retry-on conn-failure empty-response response-timeout');
   }
-  for (let i = 0; i < shape.capacity; i++) lines.push(`  ${serverLine(i, table.slots[i] ?? null, shape.checkPort)}`);
+  for (let i = 0; i < shape.capacity; i++) lines.push(`  ${serverLine(i, table.slots[i] ?? null)}`);
   return lines;
 }
 
-function serverLine(index: number, slot: Slot | null, checkPort: number): string {
+function serverLine(index: number, slot: Slot | null): string {
   const address = slot ? `${slot.address}:${slot.port}` : PARKED;
   const state = slot === null ? ' disabled' : slot.state === 'drain' ? ' weight 0' : '';
-  return `server ${serverName(index)} ${address} check port ${checkPort}${state}`;
+  return `server ${serverName(index)} ${address} check${state}`;
 }

@@ -4,7 +4,7 @@ import type { MeshBackend, MeshRoute, RouteTable } from './types';
 
 const backend = (n: number): MeshBackend => ({ instanceId: `i${n}`, address: `10.42.0.${n}`, port: 8080 });
 const route = (backends: MeshBackend[], extra: Partial<MeshRoute> = {}): MeshRoute => ({
-  tenant: 't', deployment: 'web', publishPort: 9000, containerPort: 8080, httpCheckPath: '/', checkPort: 8080, backends, ...extra,
+  tenant: 't', deployment: 'web', publishPort: 9000, containerPort: 8080, http: true, backends, ...extra,
 });
 const empty = new Map<number, RouteTable>();
 const ids = (tables: ReadonlyMap<number, RouteTable>, port = 9000) => tables.get(port)!.slots.map((s) => (s ? `${s.instanceId}:${s.state}` : null));
@@ -62,9 +62,9 @@ describe('applyRoutes', () => {
     expect(plan.tables.get(9000)!.shape.capacity).toBe(MIN_SLOTS * 2);
   });
 
-  it('a changed health check or a removed port needs a reload', () => {
+  it('a changed mode or a removed port needs a reload', () => {
     const first = applyRoutes(empty, [route([backend(1)])]);
-    expect(applyRoutes(first.tables, [route([backend(1)], { httpCheckPath: null })]).reload).toBe(true);
+    expect(applyRoutes(first.tables, [route([backend(1)], { http: false })]).reload).toBe(true);
     expect(applyRoutes(first.tables, []).reload).toBe(true);
   });
 });
@@ -79,23 +79,24 @@ describe('drainInstance', () => {
 });
 
 describe('renderConfig', () => {
-  const tables = applyRoutes(empty, [route([backend(1), backend(2)]), route([backend(3)], { publishPort: 7000, httpCheckPath: null, checkPort: 6379 })]).tables;
+  const tables = applyRoutes(empty, [route([backend(1), backend(2)]), route([backend(3)], { publishPort: 7000, http: false })]).tables;
   const drained = drainInstance(tables, 'i2').tables;
   const config = renderConfig({ adminSocket: '/run/oja/mesh-x/haproxy.sock', bindAddress: '0.0.0.0', tables: drained });
 
-  it('HTTP routes retry failed requests on another instance and check over HTTP', () => {
+  it('HTTP routes retry failed requests on another instance', () => {
     expect(config).toContain('frontend fe_9000\n  mode http\n  bind 0.0.0.0:9000\n  default_backend p9000');
-    expect(config).toContain('backend p9000\n  mode http\n  balance roundrobin\n  retry-on conn-failure empty-response response-timeout\n  option httpchk GET /');
+    expect(config).toContain('backend p9000\n  mode http\n  balance roundrobin\n  retry-on conn-failure empty-response response-timeout\n  server s1');
+    expect(config).not.toContain('httpchk');
   });
 
-  it('TCP routes check by connecting', () => {
-    expect(config).toMatch(/backend p7000\n {2}mode tcp\n {2}balance roundrobin\n {2}server s1 10\.42\.0\.3:8080 check port 6379\n/);
+  it('TCP routes proxy bytes, without HTTP retries', () => {
+    expect(config).toMatch(/backend p7000\n {2}mode tcp\n {2}balance roundrobin\n {2}server s1 10\.42\.0\.3:8080 check\n/);
   });
 
-  it('writes slots with their address and state, free slots disabled', () => {
-    expect(config).toContain('server s1 10.42.0.1:8080 check port 8080\n');
-    expect(config).toContain('server s2 10.42.0.2:8080 check port 8080 weight 0\n');
-    expect(config).toContain('server s3 127.0.0.1:1 check port 8080 disabled\n');
+  it('writes slots with their address and state (TCP check each), free slots disabled', () => {
+    expect(config).toContain('server s1 10.42.0.1:8080 check\n');
+    expect(config).toContain('server s2 10.42.0.2:8080 check weight 0\n');
+    expect(config).toContain('server s3 127.0.0.1:1 check disabled\n');
     expect(config.indexOf('fe_7000')).toBeLessThan(config.indexOf('fe_9000'));
     expect(config).toContain('retries 3');
     expect(config).toContain('option redispatch');

@@ -10,9 +10,8 @@ export interface MeshRoute {
   deployment: string;
   publishPort: number;
   containerPort: number;
-  /** The deployment's HTTP health check path: the route then runs in HTTP mode with `option httpchk`. */
-  httpCheckPath: string | null;
-  checkPort: number;
+  /** The deployment probes over HTTP (so it speaks HTTP): the route runs in HTTP mode. */
+  http: boolean;
   backends: MeshBackend[];
 }
 
@@ -36,8 +35,6 @@ export interface Slot extends MeshBackend {
 export interface FrontendShape {
   publishPort: number;
   mode: 'http' | 'tcp';
-  httpCheckPath: string | null;
-  checkPort: number;
   /** Number of server slots in the backend. */
   capacity: number;
 }

@@ -34,7 +34,7 @@ describe('buildRoutes', () => {
     const routes = buildRoutes([web], [leaving, starting, ready]);
     expect(routes).toEqual([
       {
-        tenant: 'acme', deployment: 'web', publishPort: 9000, containerPort: 8080, httpCheckPath: '/healthz', checkPort: 8080,
+        tenant: 'acme', deployment: 'web', publishPort: 9000, containerPort: 8080, http: true,
         backends: [{ instanceId: ready.id, address: ready.overlayIp, port: 8080 }],
       },
     ]);
@@ -51,11 +51,9 @@ describe('buildRoutes', () => {
     expect(buildRoutes([web], [old, other])[0].backends).toEqual([{ instanceId: old.id, address: old.overlayIp, port: 7070 }]);
   });
 
-  it('a TCP or no health check makes a TCP-checked route on the check or container port', () => {
-    const tcp = { ...web, spec: spec({ health: { tcp: { port: 8081 } } }) };
-    expect(buildRoutes([tcp], [])[0]).toMatchObject({ httpCheckPath: '', checkPort: 8081 });
-    const none = { ...web, spec: spec({ health: undefined }) };
-    expect(buildRoutes([none], [])[0]).toMatchObject({ httpCheckPath: '', checkPort: 8080 });
+  it('a route is HTTP only when the current revision probes over HTTP', () => {
+    expect(buildRoutes([{ ...web, spec: spec({ health: { tcp: { port: 8081 } } }) }], [])[0].http).toBe(false);
+    expect(buildRoutes([{ ...web, spec: spec({ health: undefined }) }], [])[0].http).toBe(false);
   });
 
   it('one published port, two deployments: the first by tenant and name keeps it; output is sorted by port', () => {

@@ -52,7 +52,6 @@ export function buildRoutes(deployments: readonly RouteDeploymentRow[], instance
   const routes = new Map<number, Route>();
   const ordered = [...deployments].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.deployment.localeCompare(b.deployment));
   for (const d of ordered) {
-    const health = d.spec.health;
     for (const port of d.spec.ports) {
       if (!port.publish || routes.has(port.publish)) continue;
       const backends = (byDeployment.get(d.id) ?? []).flatMap((i) => {
@@ -64,8 +63,7 @@ export function buildRoutes(deployments: readonly RouteDeploymentRow[], instance
         deployment: d.deployment,
         publishPort: port.publish,
         containerPort: port.container,
-        httpCheckPath: health?.http?.path ?? '',
-        checkPort: health?.http?.port ?? health?.tcp?.port ?? port.container,
+        http: Boolean(d.spec.health?.http),
         backends: backends.sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
       });
     }

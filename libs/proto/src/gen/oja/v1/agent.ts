@@ -259,10 +259,11 @@ export interface Route {
   /** the mesh port on every node */
   publishPort: number;
   containerPort: number;
-  /** the deployment's HTTP health check path; empty = TCP check */
-  httpCheckPath: string;
-  /** port the mesh's check connects to (the HTTP check's port, else container_port) */
-  checkPort: number;
+  /**
+   * The deployment's probe is HTTP, so it speaks HTTP: the mesh proxies in HTTP mode and may retry a failed request
+   * on another instance. Otherwise TCP mode.
+   */
+  http: boolean;
   backends: Backend[];
 }
 
@@ -3820,15 +3821,7 @@ export const Routes: MessageFns<Routes> = {
 };
 
 function createBaseRoute(): Route {
-  return {
-    tenant: "",
-    deployment: "",
-    publishPort: 0,
-    containerPort: 0,
-    httpCheckPath: "",
-    checkPort: 0,
-    backends: [],
-  };
+  return { tenant: "", deployment: "", publishPort: 0, containerPort: 0, http: false, backends: [] };
 }
 
 export const Route: MessageFns<Route> = {
@@ -3845,11 +3838,8 @@ export const Route: MessageFns<Route> = {
     if (message.containerPort !== 0) {
       writer.uint32(32).int32(message.containerPort);
     }
-    if (message.httpCheckPath !== "") {
-      writer.uint32(42).string(message.httpCheckPath);
-    }
-    if (message.checkPort !== 0) {
-      writer.uint32(56).int32(message.checkPort);
+    if (message.http !== false) {
+      writer.uint32(40).bool(message.http);
     }
     for (const v of message.backends) {
       Backend.encode(v!, writer.uint32(50).fork()).join();
@@ -3903,19 +3893,11 @@ export const Route: MessageFns<Route> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.httpCheckPath = reader.string();
-            continue;
-          }
-          case 7: {
-            if (tag !== 56) {
-              break;
-            }
-
-            message.checkPort = reader.int32();
+            message.http = reader.bool();
             continue;
           }
           case 6: {
@@ -3952,19 +3934,8 @@ export const Route: MessageFns<Route> = {
         : isSet(object.container_port)
         ? globalThis.Number(object.container_port)
         : 0,
-      httpCheckPath: isSet(object.httpCheckPath)
-        ? globalThis.String(object.httpCheckPath)
-        : isSet(object.http_check_path)
-        ? globalThis.String(object.http_check_path)
-        : "",
-      checkPort: isSet(object.checkPort)
-        ? globalThis.Number(object.checkPort)
-        : isSet(object.check_port)
-        ? globalThis.Number(object.check_port)
-        : 0,
-      backends: globalThis.Array.isArray(object?.backends)
-        ? object.backends.map((e: any) => Backend.fromJSON(e))
-        : [],
+      http: isSet(object.http) ? globalThis.Boolean(object.http) : false,
+      backends: globalThis.Array.isArray(object?.backends) ? object.backends.map((e: any) => Backend.fromJSON(e)) : [],
     };
   },
 
@@ -3982,11 +3953,8 @@ export const Route: MessageFns<Route> = {
     if (message.containerPort !== 0) {
       obj.containerPort = Math.round(message.containerPort);
     }
-    if (message.httpCheckPath !== "") {
-      obj.httpCheckPath = message.httpCheckPath;
-    }
-    if (message.checkPort !== 0) {
-      obj.checkPort = Math.round(message.checkPort);
+    if (message.http !== false) {
+      obj.http = message.http;
     }
     if (message.backends?.length) {
       obj.backends = message.backends.map((e) => Backend.toJSON(e));
@@ -4003,8 +3971,7 @@ export const Route: MessageFns<Route> = {
     message.deployment = object.deployment ?? "";
     message.publishPort = object.publishPort ?? 0;
     message.containerPort = object.containerPort ?? 0;
-    message.httpCheckPath = object.httpCheckPath ?? "";
-    message.checkPort = object.checkPort ?? 0;
+    message.http = object.http ?? false;
     message.backends = object.backends?.map((e) => Backend.fromPartial(e)) || [];
     return message;
   },
