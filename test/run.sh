@@ -96,7 +96,9 @@ tally() {
       .filter((r) => !layer || r.layer === layer);
     const line = (rs) => {
       const sum = (k) => rs.reduce((n, r) => n + r[k], 0);
-      return `${sum("passed")} passed, ${sum("failed")} failed` + (sum("skipped") ? `, ${sum("skipped")} skipped` : "");
+      return `${sum("passed")} passed, ${sum("failed")} failed` +
+        (sum("broken") ? ` (${sum("broken")} of them suites that could not run)` : "") +
+        (sum("skipped") ? `, ${sum("skipped")} skipped` : "");
     };
     if (projects) for (const r of rows) console.log(`    ${r.project.padEnd(24)} ${line([r])}`);
     else console.log(line(rows));' "$OJA_TEST_SUMMARY" "${1:-}" "${2:-}"

@@ -17,6 +17,7 @@ class SummaryReporter {
       passed: results.numPassedTests,
       // a suite that could not run (syntax error, failing hook) has no failed tests: count it as one
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
+      broken: results.numRuntimeErrorTestSuites,
       skipped: results.numPendingTests + results.numTodoTests,
     };
     fs.appendFileSync(file, JSON.stringify(row) + '\n');
