@@ -16,7 +16,6 @@ import { startMesh } from './mesh/start-mesh';
 import { AgentMetrics } from './metrics/agent-metrics';
 import { serveMetrics, type MetricsServer } from './metrics/serve-metrics';
 import { Reconciler } from './reconcile/reconciler';
-import { DEFAULT_WG_PORT } from './network/address-plan';
 import { Overlay } from './network/overlay';
 import { registerOverlayMetrics } from './network/overlay-metrics';
 import { DOCKER_API_VERSION, DockerRuntime } from './runtime/docker-runtime';
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
     const docker = new Docker({ version: DOCKER_API_VERSION });
     const runtime = new DockerRuntime(docker, metrics);
     // The overlay saved by the last run comes up first, so adopted and new containers find the `oja` network.
-    const overlay = await Overlay.create({ dataDir: dataDir.path, listenPort: flags.wgPort ?? DEFAULT_WG_PORT, docker, log });
+    const overlay = settings.overlay ? await Overlay.create({ dataDir: dataDir.path, listenPort: settings.wgPort, docker, log }) : undefined;
     if (overlay) registerOverlayMetrics(metrics.registry, overlay);
     await overlay?.restore();
     const mesh = await startMesh({ dataDir: dataDir.path, nodeId: identity.nodeId, log });

@@ -19,9 +19,9 @@ export class AgentProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private buffered = '';
 
-  constructor(args: string[], logFile: string) {
+  constructor(args: string[], logFile: string, env: Record<string, string> = {}) {
     this.file = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, [AGENT_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    this.child = spawn(process.execPath, [AGENT_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stdout!.on('data', (chunk: Buffer) => this.take(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.file.write(chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -16,6 +16,8 @@ import { docker, nodeContainers, removeNodeContainers } from '../agent-runtime/s
 import { AgentProcess } from './agent-process';
 
 // One control plane (in-process, real Postgres + Redis), the BUILT agent as a child process, the real dockerd.
+// The agent runs with --no-overlay: the WireGuard overlay lives in the host's network namespace, one per host, so a
+// single-host suite must not claim it (the multi-host lab tests it, one namespace per host).
 // Cases run in order and share the node; each uses deployments of its own. OJA_E2E_KEEP=1 keeps the temp dir
 // (agent data dir and agent.log) for a look after a failure.
 
@@ -109,7 +111,8 @@ async function converged(name: string, replicas: number): Promise<InstanceView[]
 }
 
 function startAgent(args: string[]): AgentProcess {
-  const started = new AgentProcess(args, join(tmp, 'agent.log'));
+  // Its sockets (the routing mesh's HAProxy) go under the test's temp dir, not the host's /run/oja.
+  const started = new AgentProcess(args, join(tmp, 'agent.log'), { OJA_RUN_DIR: join(tmp, 'run') });
   agents.push(started);
   return started;
 }
@@ -170,7 +173,7 @@ beforeAll(async () => {
   const engineOk = await docker.ping().then(() => true, () => false);
   const imageOk = engineOk && (await docker.getImage(IMAGE).inspect().then(() => true, () => false));
   ensurePrerequisites(engineOk, imageOk);
-  tmp = mkdtempSync(join(tmpdir(), `oja-e2e-${NODE}-`));
+  tmp = mkdtempSync(join(tmpdir(), 'oja-sh-')); // short: unix socket paths below it must stay under 108 bytes
   dataDir = join(tmp, 'agent');
   db = await createTestDatabase();
   cp = await startControlPlane({ database: db });
@@ -183,7 +186,7 @@ beforeAll(async () => {
   agent = startAgent([
     '--join', grpcAddress, '--token', joinToken, '--name', NODE, '--data-dir', dataDir,
     '--advertise-address', '127.0.0.1', '--capacity-cpu', '4', '--capacity-memory-mb', '4096',
-    '--metrics-addr', `127.0.0.1:${metricsPort}`,
+    '--metrics-addr', `127.0.0.1:${metricsPort}`, '--no-overlay',
   ]);
   await registeredCount(agent, 1);
 });

@@ -63,6 +63,12 @@ describe('parseFlags', () => {
     expect(parseFlags(argv('--wg-port', '51999'), '0.1.0').wgPort).toBe(51999);
   });
 
+  it('leaves the overlay unset unless --overlay or --no-overlay is given', () => {
+    expect(parseFlags(argv(), '0.1.0').overlay).toBeUndefined();
+    expect(parseFlags(argv('--no-overlay'), '0.1.0').overlay).toBe(false);
+    expect(parseFlags(argv('--overlay'), '0.1.0').overlay).toBe(true);
+  });
+
   it('defaults the data dir and nothing else', () => {
     expect(parseFlags(argv(), '0.1.0')).toEqual({ dataDir: DEFAULT_DATA_DIR });
   });

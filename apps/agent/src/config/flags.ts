@@ -13,6 +13,8 @@ export interface AgentFlags {
   capacityCpu?: number;
   capacityMemoryMb?: number;
   wgPort?: number;
+  /** false with --no-overlay, true with --overlay, absent when neither was given. */
+  overlay?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/oja/agent';
@@ -94,7 +96,9 @@ export function agentCommand(version: string): Command {
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics here', hostPort)
     .option('--capacity-cpu <n>', 'CPUs offered to the scheduler (default: all)', positiveNumber)
     .option('--capacity-memory-mb <n>', 'memory offered to the scheduler in MiB (default: all)', positiveInteger)
-    .option('--wg-port <port>', `UDP port of the WireGuard overlay interface (default ${DEFAULT_WG_PORT})`, port);
+    .option('--wg-port <port>', `UDP port of the WireGuard overlay interface (default ${DEFAULT_WG_PORT})`, port)
+    .option('--overlay', 'run the WireGuard overlay network (the default)')
+    .option('--no-overlay', "run without the overlay: containers use the engine's default bridge (a single host, or no WireGuard)");
 }
 
 /** Parses argv (as process.argv: node, script, args…); commander prints usage errors and exits 1. */

@@ -82,7 +82,16 @@ describe('settings', () => {
       advertiseAddress: '192.168.77.11',
       metricsAddr: undefined,
       capacity: { cpu: 4, memoryMb: 8192 },
+      overlay: true,
+      wgPort: 51820,
     });
+  });
+
+  it('remembers --no-overlay and --wg-port across restarts, and --overlay turns it back on', () => {
+    const first = mergeSettings({ dataDir: '/d', overlay: false, wgPort: 51999 }, {});
+    const restarted = mergeSettings({ dataDir: '/d' }, first);
+    expect(effectiveSettings(restarted, host)).toMatchObject({ overlay: false, wgPort: 51999 });
+    expect(effectiveSettings(mergeSettings({ dataDir: '/d', overlay: true }, restarted), host).overlay).toBe(true);
   });
 
   it('uses what was given', () => {

@@ -1,6 +1,7 @@
 import { nodeName as nodeNameSchema } from '@oja/contracts';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { parseJoinToken, type JoinToken } from '../identity/join-token';
+import { DEFAULT_WG_PORT } from '../network/address-plan';
 import type { AgentFlags } from './flags';
 
 /** Who this node is, saved in the data dir after a successful join. */
@@ -18,6 +19,8 @@ export interface SavedSettings {
   metricsAddr?: string;
   capacityCpu?: number;
   capacityMemoryMb?: number;
+  wgPort?: number;
+  overlay?: boolean;
 }
 
 /** Facts about the machine used for defaults. */
@@ -32,6 +35,8 @@ export interface AgentSettings {
   advertiseAddress: string;
   metricsAddr: string | undefined;
   capacity: { cpu: number; memoryMb: number };
+  overlay: boolean;
+  wgPort: number;
 }
 
 export type StartPlan =
@@ -84,6 +89,8 @@ export function mergeSettings(flags: AgentFlags, saved: SavedSettings): SavedSet
     metricsAddr: flags.metricsAddr,
     capacityCpu: flags.capacityCpu,
     capacityMemoryMb: flags.capacityMemoryMb,
+    wgPort: flags.wgPort,
+    overlay: flags.overlay,
   };
   const merged: SavedSettings = { ...saved };
   for (const [key, value] of Object.entries(given) as [keyof SavedSettings, never][]) {
@@ -101,6 +108,8 @@ export function effectiveSettings(saved: SavedSettings, host: HostFacts): AgentS
     advertiseAddress,
     metricsAddr: saved.metricsAddr,
     capacity: { cpu: saved.capacityCpu ?? host.cpus, memoryMb: saved.capacityMemoryMb ?? host.memoryMb },
+    overlay: saved.overlay ?? true,
+    wgPort: saved.wgPort ?? DEFAULT_WG_PORT,
   };
 }
 
