@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { InstanceStatusReport } from '../reconcile/types';
 import { Backoff } from './backoff';
-import { CONTROL_PLANE_CN } from './credentials';
+import { CONTROL_PLANE_CHANNEL_OPTIONS } from './credentials';
 import { ControlStream, type StreamOutcome } from './control-stream';
 import { LogRelay } from './log-relay';
 import { fromProtoDesiredInstance, toProtoInstanceStatus } from './mapping';
@@ -63,8 +63,7 @@ export class AgentConnection extends EventEmitter {
   constructor(private readonly options: AgentConnectionOptions) {
     super();
     this.client = new AgentGatewayClient(options.address, options.credentials, {
-      // Control planes are reached by IP: SNI and the identity check use the certificate's name instead.
-      'grpc.ssl_target_name_override': CONTROL_PLANE_CN,
+      ...CONTROL_PLANE_CHANNEL_OPTIONS,
       // Notice a silently dead peer (pulled cable, partition) instead of waiting on TCP.
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,

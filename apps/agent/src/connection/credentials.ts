@@ -1,9 +1,15 @@
-import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { NodeCredentials } from '../identity/store';
 
 /** The name in the control plane's server certificate; control planes are reached by IP, so this replaces hostname checks. */
 export const CONTROL_PLANE_CN = 'oja-control-plane';
+
+/**
+ * Control planes are reached by IP: SNI and the identity check use the certificate's name instead (an IP as TLS
+ * server name is not allowed by RFC 6066, and Node warns about it).
+ */
+export const CONTROL_PLANE_CHANNEL_OPTIONS: ChannelOptions = { 'grpc.ssl_target_name_override': CONTROL_PLANE_CN };
 
 /** Accepts a server certificate (already chain-verified against the cluster CA) only if it names the control plane. */
 export function checkControlPlaneIdentity(_hostname: string, cert: PeerCertificate): Error | undefined {

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import type { HostPort } from '../config/flags';
+import { CONTROL_PLANE_CN } from '../connection/credentials';
 
 export class CaMismatchError extends Error {}
 
@@ -32,7 +33,7 @@ export function findPinnedCa(chain: PeerCertificate[], caSha256: string): string
  */
 export async function fetchPinnedCa(address: HostPort, caSha256: string, timeoutMs = 10_000): Promise<string> {
   const chain = await new Promise<PeerCertificate[]>((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const socket = connect({ host: address.host, port: address.port, servername: CONTROL_PLANE_CN, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`TLS handshake with ${address.host}:${address.port} timed out`)));
     socket.once('secureConnect', () => {
       const presented = chainOf(socket.getPeerCertificate(true));

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { parseHostPort } from '../config/flags';
 import { ConfigError, type SavedIdentity } from '../config/settings';
 import { Backoff } from '../connection/backoff';
-import { controlPlaneCredentials } from '../connection/credentials';
+import { CONTROL_PLANE_CHANNEL_OPTIONS, controlPlaneCredentials } from '../connection/credentials';
 import { CaMismatchError, fetchPinnedCa } from './ca-pin';
 import type { JoinToken } from './join-token';
 import { generateNodeKeyAndCsr } from './node-key';
@@ -35,7 +35,7 @@ export interface JoinRequestPlan {
 export async function joinCluster(plan: JoinRequestPlan, dataDir: DataDir): Promise<{ identity: SavedIdentity; credentials: NodeCredentials }> {
   const caPem = await fetchPinnedCa(parseHostPort(plan.controlPlane), plan.token.caSha256);
   const { keyPem, csrPem } = generateNodeKeyAndCsr(plan.nodeName);
-  const client = new AgentGatewayClient(plan.controlPlane, controlPlaneCredentials(caPem));
+  const client = new AgentGatewayClient(plan.controlPlane, controlPlaneCredentials(caPem), CONTROL_PLANE_CHANNEL_OPTIONS);
   let response: JoinResponse;
   try {
     response = await new Promise<JoinResponse>((resolve, reject) =>
