@@ -41,7 +41,7 @@ export interface StartOptions extends CreateAppOptions {
 export async function startControlPlane(opts: StartOptions = {}): Promise<TestControlPlane> {
   const ownDatabase = !opts.database;
   const database = opts.database ?? (await createTestDatabase());
-  const adminToken = `oja_admin_${randomBytes(16).toString('hex')}`;
+  const adminToken = opts.env?.OJA_ADMIN_TOKEN ?? `oja_admin_${randomBytes(16).toString('hex')}`;
   const queuePrefix = opts.queuePrefix ?? `ojatest-${randomBytes(5).toString('hex')}`;
   const config = configFromEnv({
     OJA_DATABASE_URL: database.url,

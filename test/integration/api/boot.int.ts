@@ -1,0 +1,94 @@
+import { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../../apps/control-plane/src/app.factory';
+import { configFromEnv } from '../../../apps/control-plane/src/config/config';
+import { BullEvaluationQueue } from '../../../apps/control-plane/src/queue/bullmq-evaluation.queue';
+import { redisOptionsFromUrl } from '../../../apps/control-plane/src/queue/redis-options';
+import { deleteRedisKeys, startControlPlane } from '../../support/control-plane';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { redisUrl, secretKeyHex } from '../../support/env';
+
+describe('start-up', () => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(() => db.drop());
+
+  it('two replicas starting together on an empty database migrate once and share one admin token', async () => {
+    const env = { OJA_ADMIN_TOKEN: `oja_admin_${randomBytes(16).toString('hex')}` };
+    const [a, b] = await Promise.all([startControlPlane({ database: db, env }), startControlPlane({ database: db, env })]);
+    try {
+      const ds = a.app.get(DataSource);
+      expect(await ds.query(`SELECT name FROM migrations`)).toEqual(expect.arrayContaining([{ name: 'InitialSchema1763900000000' }]));
+      const admins = await ds.query(`SELECT count(*)::int AS n FROM api_tokens WHERE tenant_id IS NULL`);
+      expect(admins[0].n).toBe(1);
+      // A tenant created through one replica is served by the other.
+      expect((await b.request('GET', '/v1/tenants', { token: a.adminToken })).status).toBe(200);
+      const t = await a.tenant();
+      expect((await b.request('GET', '/v1/deployments', { token: t.token })).status).toBe(200);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('generates an admin token on first start only, and it works', async () => {
+    const config = configFromEnv({
+      OJA_DATABASE_URL: db.url,
+      OJA_REDIS_URL: redisUrl(),
+      OJA_SECRET_KEY: secretKeyHex(),
+      OJA_QUEUE_PREFIX: `ojatest-${randomBytes(5).toString('hex')}`,
+      OJA_GRPC_ADDR: '127.0.0.1:0',
+    });
+    const first = await createApp(config, { logger: ['error'] });
+    try {
+      expect(first.generatedAdminToken).toMatch(/^oja_[A-Za-z0-9_-]{43}$/);
+      const res = await first.app.inject({ method: 'GET', url: '/v1/tenants', headers: { authorization: `Bearer ${first.generatedAdminToken}` } });
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await first.app.close();
+    }
+    const second = await createApp(config, { logger: ['error'] });
+    try {
+      expect(second.generatedAdminToken).toBeUndefined();
+      const res = await second.app.inject({ method: 'GET', url: '/v1/tenants', headers: { authorization: `Bearer ${first.generatedAdminToken}` } });
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await second.app.close();
+      await deleteRedisKeys(config.queuePrefix);
+    }
+  });
+
+  it('serves OpenAPI at /docs/json with the deployment spec schema, without a token', async () => {
+    const cp = await startControlPlane({ database: db });
+    try {
+      const res = await cp.request('GET', '/docs/json');
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/deployments/{name}', '/v1/tenants', '/v1/events', '/readyz']));
+      expect(res.body.components.schemas.DeploymentSpec.required).toEqual(expect.arrayContaining(['image', 'replicas']));
+      expect(res.body.paths['/v1/deployments/{name}'].put.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/DeploymentSpec' });
+      expect((await cp.request('GET', '/docs')).status).toBe(200);
+    } finally {
+      await cp.close();
+    }
+  });
+});
+
+describe('BullMQ evaluation queue', () => {
+  it('coalesces a burst for one deployment into one waiting job (job id = deployment id)', async () => {
+    const prefix = `ojatest-${randomBytes(5).toString('hex')}`;
+    const queue = new BullEvaluationQueue(redisUrl(), prefix);
+    const inspect = new Queue('evaluations', { connection: redisOptionsFromUrl(redisUrl()) as never, prefix });
+    try {
+      await Promise.all([queue.enqueue('dep-a'), queue.enqueue('dep-a'), queue.enqueue('dep-a'), queue.enqueue('dep-b')]);
+      expect(await inspect.getWaitingCount()).toBe(2);
+      expect((await inspect.getJob('dep-a'))?.data).toEqual({ deploymentId: 'dep-a' });
+    } finally {
+      await queue.close();
+      await inspect.close();
+      await deleteRedisKeys(prefix);
+    }
+  });
+});
