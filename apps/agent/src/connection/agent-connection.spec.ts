@@ -223,6 +223,28 @@ describe('AgentConnection over real gRPC', () => {
     }
   });
 
+  it('opens a new stream when the control plane never answers Register', async () => {
+    await connection.stop();
+    connection = new AgentConnection({
+      address: `127.0.0.1:${cp.port}`,
+      credentials: controlPlaneCredentials(tls.caPem, tls.node),
+      reconciler,
+      registration: () => registration,
+      streamLogs: async () => undefined,
+      log: pino({ level: 'silent' }),
+      backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0.5 }),
+      registerTimeoutMs: 200,
+    });
+    const before = cp.of('register').length;
+    connection.start();
+    await cp.until(() => cp.of('register').length >= before + 2);
+    cp.send({ kind: { $case: 'registered', value: { nodeId: 'n-1', overlaySubnet: '', overlayCidr: '', peers: [], heartbeatIntervalSeconds: 1 } } });
+    await cp.until(() => cp.of('heartbeat').length > 0);
+    const registrations = cp.of('register').length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(cp.of('register')).toHaveLength(registrations);
+  });
+
   it('streams log lines then LogEnd for a finite request', async () => {
     await cp.until(() => cp.streams.length === 1);
     cp.send({ kind: { $case: 'logRequest', value: { requestId: 'r1', instanceId: 'i-1', follow: false, tail: 10, since: '', timestamps: true } } });

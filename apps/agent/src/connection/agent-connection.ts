@@ -12,6 +12,8 @@ import { fromProtoDesiredInstance, toProtoInstanceStatus } from './mapping';
 import type { ReconcilerPort, StreamInstanceLogs } from './ports';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
+/** A stream that got no Registered in this time is given up and opened again (the control plane is stuck or lost it). */
+export const DEFAULT_REGISTER_TIMEOUT_MS = 30_000;
 
 /** What the node knows about the cluster from its last Registered / Peers (the overlay uses it). */
 export interface ClusterView {
@@ -36,6 +38,7 @@ export interface AgentConnectionOptions {
   network?: () => string | undefined | Promise<string | undefined>;
   backoff?: Backoff;
   clock?: () => Date;
+  registerTimeoutMs?: number;
 }
 
 const RUNNING_STATES = new Set(['starting', 'running', 'healthy', 'unhealthy']);
@@ -102,9 +105,14 @@ export class AgentConnection extends EventEmitter {
   private async session(): Promise<{ outcome: StreamOutcome; registered: boolean }> {
     let registered = false;
     let heartbeat: NodeJS.Timeout | undefined;
+    const unanswered = setTimeout(() => {
+      this.options.log.warn('no Registered from the control plane; opening a new stream');
+      void stream.close();
+    }, this.options.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS);
     const stream = new ControlStream(this.client.connect(), (message) => {
       if (message.kind?.$case === 'registered') {
         registered = true;
+        clearTimeout(unanswered);
         const interval = message.kind.value.heartbeatIntervalSeconds * 1000 || DEFAULT_HEARTBEAT_INTERVAL_MS;
         clearInterval(heartbeat);
         heartbeat = setInterval(() => void this.sendHeartbeat(stream), interval);
@@ -120,6 +128,7 @@ export class AgentConnection extends EventEmitter {
       await stream.close();
     }
     const outcome = await stream.closed;
+    clearTimeout(unanswered);
     clearInterval(heartbeat);
     relay.abortAll();
     if (this.current === stream) this.current = undefined;
