@@ -9,6 +9,7 @@ import { startControlPlane, type TestControlPlane } from '../../support/control-
 import { waitFor } from '../../support/fake-agent';
 import { docker, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from '../single-host/agent-process';
+import { haproxyCommand } from '../../../apps/agent/src/mesh/runtime-api';
 import { get, startLoad, type LoadReport, type RunningLoad } from './load';
 
 // Zero-downtime rollouts through the routing mesh on one host: in-process control plane (real Postgres + Redis), the
@@ -121,7 +122,7 @@ beforeAll(async () => {
   await docker.getImage(IMAGE).inspect();
   tmp = mkdtempSync(join(tmpdir(), 'oja-mesh-')); // short: unix socket paths below it stay under 108 bytes
   publish = await freePort();
-  cp = await startControlPlane({ logger: ['error', 'warn', 'log'] });
+  cp = await startControlPlane();
   token = (await cp.tenant(`mesh-${RUN}`)).token;
   const minted = await cp.request('POST', '/v1/join-tokens', { token: cp.adminToken, body: {} });
   agent = new AgentProcess(
@@ -159,10 +160,13 @@ describe('routing mesh on one host: rollouts under load drop no request', () => 
     await api('PUT', `/v1/deployments/${NAME}`, site('v1'));
     await rolledOutTo(1);
     await meshAnswers('v1');
-    // The agent wrote its HAProxy config in its data dir, one backend slot per instance.
-    const config = readFileSync(join(tmp, 'agent', 'haproxy.cfg'), 'utf8');
-    expect(config).toContain(`bind 127.0.0.1:${publish}`);
-    expect(config.match(/server s\d+ 10\.[\d.]+:8080 check\n/g)).toHaveLength(3);
+    // The agent wrote its HAProxy config in its data dir; the instances went into server slots through the runtime API.
+    expect(readFileSync(join(tmp, 'agent', 'haproxy.cfg'), 'utf8')).toContain(`bind 127.0.0.1:${publish}`);
+    const { nodeId } = JSON.parse(readFileSync(join(tmp, 'agent', 'identity.json'), 'utf8')) as { nodeId: string };
+    const stat = await haproxyCommand(join(tmp, 'run', `mesh-${nodeId}`, 'haproxy.sock'), ['show stat']);
+    const servers = stat.split('\n').filter((l) => l.startsWith(`p${publish},s`)).map((l) => l.split(',')[17]);
+    expect(servers.filter((status) => status === 'UP')).toHaveLength(3);
+    expect(servers.filter((status) => status !== 'UP').every((status) => status === 'MAINT')).toBe(true);
   });
 
   it('rolls v1 → v2 with 0 failed requests; afterwards only v2 answers', async () => {
