@@ -43,6 +43,8 @@ describe('nodes API', () => {
     ]);
   }
 
+  const generation = async (deploymentId: string): Promise<bigint> =>
+    BigInt((await ds.query(`SELECT generation FROM deployments WHERE id = $1`, [deploymentId]))[0].generation);
   const node = async (name: string): Promise<NodeView> => {
     const res = await cp.request('GET', '/v1/nodes', { token: cp.adminToken });
     expect(res.status).toBe(200);
@@ -113,11 +115,14 @@ describe('nodes API', () => {
   });
 
   it('drains a node: status draining, a node.drain event, evaluations for the deployments on it', async () => {
+    const before = await generation(placedDeployment);
     const res = await cp.request('POST', `/v1/nodes/${n1}/drain`, { token: cp.adminToken });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: n1, status: 'draining' });
     expect(await nodeEvents(n1)).toContain('node.drain');
     expect(enqueued()).toEqual([placedDeployment]);
+    // Bumped, so a worker already evaluating it (with the node still ready) evaluates again.
+    expect(await generation(placedDeployment)).toBe(before + 1n);
   });
 
   it('undrains it: ready again, a node.undrain event, evaluations for waiting instances', async () => {

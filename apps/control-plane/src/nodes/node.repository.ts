@@ -70,6 +70,15 @@ export class NodeRepository {
     await tx.query(`UPDATE nodes SET dedicated_tenant_id = $2 WHERE id = $1`, [nodeId, tenantId]);
   }
 
+  /** Marks deployments as changed (their placement must be redone); rows locked in id order. */
+  async bumpDeploymentGenerations(deploymentIds: string[]): Promise<void> {
+    await this.ds.query(
+      `UPDATE deployments SET generation = generation + 1
+        WHERE id IN (SELECT id FROM deployments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)`,
+      [deploymentIds],
+    );
+  }
+
   async findTenantId(tx: EntityManager, tenantName: string): Promise<string | undefined> {
     const rows: { id: string }[] = await tx.query(`SELECT id FROM tenants WHERE name = $1`, [tenantName]);
     return rows[0]?.id;

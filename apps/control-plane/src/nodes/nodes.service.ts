@@ -9,7 +9,7 @@ import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
 import { toNodeView } from './node.mapper';
 import { NodeRepository, type LockedNode } from './node.repository';
 
-/** The outcome of a node change: events are recorded in its transaction, evaluations enqueued after commit. */
+/** The outcome of a node change: events are recorded in its transaction, re-evaluation follows the commit. */
 interface NodeChange {
   evaluate: string[];
 }
@@ -92,7 +92,7 @@ export class NodesService {
       await this.nodes.delete(tx, node.id);
       return { evaluate, wake: await this.nodes.overlayNodeIds(tx) };
     });
-    for (const deploymentId of evaluate) await this.queue.enqueue(deploymentId);
+    await this.reevaluate(evaluate);
     await this.notifier.notify(wake);
   }
 
@@ -102,14 +102,27 @@ export class NodesService {
     await this.events.record({ nodeId: node.id, type, message }, tx);
   }
 
-  /** Runs `work` on the locked node in one transaction, then enqueues the evaluations it asks for. */
+  /**
+   * Bumps the deployments' generation, then queues them. The bump is what makes the change stick: a job
+   * already running for a deployment is not queued again, but its worker re-evaluates when the generation
+   * moved, and the scheduler's sweep finds any deployment whose generation is ahead of its last evaluation.
+   * It runs after the node transaction (no node lock held), so it cannot deadlock with an evaluation that
+   * holds a deployment row and waits for node rows.
+   */
+  private async reevaluate(deploymentIds: string[]): Promise<void> {
+    if (deploymentIds.length === 0) return;
+    await this.nodes.bumpDeploymentGenerations(deploymentIds);
+    for (const deploymentId of deploymentIds) await this.queue.enqueue(deploymentId);
+  }
+
+  /** Runs `work` on the locked node in one transaction, then has the deployments it names re-evaluated. */
   private async change(name: string, work: (tx: EntityManager, node: LockedNode) => Promise<NodeChange>): Promise<NodeView> {
     const { evaluate } = await this.transactor.run(async (tx) => {
       const node = await this.nodes.lockByName(tx, name);
       if (!node) throw notFound(`node "${name}" not found`);
       return work(tx, node);
     });
-    for (const deploymentId of evaluate) await this.queue.enqueue(deploymentId);
+    await this.reevaluate(evaluate);
     const row = await this.nodes.findView(name);
     if (!row) throw notFound(`node "${name}" not found`);
     return toNodeView(row);
