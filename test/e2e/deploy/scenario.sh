@@ -16,6 +16,10 @@ snapshot() { # snapshot N: env file, modes, and pids of the control plane and ag
 
 step up1 bash deploy/up.sh
 snapshot 1
+if [ "$(cat "$out/up1.rc")" != 0 ]; then # nothing else can work: only clean up
+  step down1 bash deploy/down.sh
+  exit 0
+fi
 step up2 bash deploy/up.sh
 snapshot 2
 # the role's password drifted from the env file's (say, set by hand): up puts the file's back

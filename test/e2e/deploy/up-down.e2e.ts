@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ describe('npm run up / npm run down on a fresh host', () => {
   const read = (file: string) => readFileSync(join(out, file), 'utf8');
   const lines = (file: string) => read(file).split('\n').filter(Boolean);
   const expectSuccess = (step: string) => {
+    if (!existsSync(join(out, `${step}.rc`))) throw new Error(`${step} did not run: the first npm run up failed`);
     const rc = Number(read(`${step}.rc`));
     if (rc !== 0) throw new Error(`${step} exited ${rc}\n--- stdout\n${read(`${step}.log`).slice(-2000)}\n--- stderr\n${read(`${step}.err`).slice(-4000)}`);
   };
