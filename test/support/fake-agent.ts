@@ -9,6 +9,7 @@ import {
   type DesiredState,
   type InstanceStatus,
   type JoinResponse,
+  type LogRequest,
   type Peer,
   type Registered,
   type Register,
@@ -25,6 +26,13 @@ export interface Identity {
   certPem: string;
   caPem: string;
   nodeId: string;
+}
+
+/** One line of a fake container's log. */
+export interface FakeLogLine {
+  ts: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
 }
 
 export interface FakeAgentOptions {
@@ -109,6 +117,12 @@ export class FakeAgent {
   /** Set when the stream ends: the status the server closed it with. */
   streamError?: grpc.ServiceError;
   streamEnded = false;
+  /** Log lines per instance, served to LogRequests (tail, since, follow) as the real agent serves Docker's. */
+  logLines = new Map<string, FakeLogLine[]>();
+  /** Follow requests being served: request id → instance id. */
+  openLogRequests = new Map<string, string>();
+  /** Request ids of every LogCancel received. */
+  logCancels: string[] = [];
 
   private client?: AgentGatewayClient;
   private stream?: grpc.ClientDuplexStream<AgentMessage, ControlMessage>;
@@ -218,6 +232,30 @@ export class FakeAgent {
     this.stream.write({ kind });
   }
 
+  /** Appends a line to an instance's log and sends it to every follow request open on that instance. */
+  log(instanceId: string, line: FakeLogLine): void {
+    this.logLines.set(instanceId, [...(this.logLines.get(instanceId) ?? []), line]);
+    for (const [requestId, id] of this.openLogRequests) if (id === instanceId) this.sendLogLine(requestId, instanceId, line);
+  }
+
+  private serveLogs(request: LogRequest): void {
+    const { requestId, instanceId } = request;
+    const lines = this.logLines.get(instanceId);
+    if (!lines) {
+      this.send({ $case: 'logEnd', value: { requestId, instanceId, error: `instance ${instanceId} has no container on this node` } });
+      return;
+    }
+    const since = request.since ? new Date(request.since).getTime() : -Infinity;
+    const recent = lines.filter((l) => new Date(l.ts).getTime() >= since);
+    for (const line of request.tail >= 0 ? recent.slice(Math.max(0, recent.length - request.tail)) : recent) this.sendLogLine(requestId, instanceId, line);
+    if (request.follow) this.openLogRequests.set(requestId, instanceId);
+    else this.send({ $case: 'logEnd', value: { requestId, instanceId, error: '' } });
+  }
+
+  private sendLogLine(requestId: string, instanceId: string, line: FakeLogLine): void {
+    this.send({ $case: 'logChunk', value: { requestId, instanceId, ...line } });
+  }
+
   /** Drops the stream (as a network failure or agent restart would). */
   disconnect(): void {
     this.stopHeartbeats();
@@ -239,6 +277,13 @@ export class FakeAgent {
         break;
       case 'peers':
         this.peerUpdates.push(msg.kind.value.peers);
+        break;
+      case 'logRequest':
+        this.serveLogs(msg.kind.value);
+        break;
+      case 'logCancel':
+        this.logCancels.push(msg.kind.value.requestId);
+        this.openLogRequests.delete(msg.kind.value.requestId);
         break;
       default:
         break;

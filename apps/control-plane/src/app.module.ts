@@ -11,8 +11,10 @@ import { GatewayModule } from './gateway/gateway.module';
 import { NodeMonitorModule } from './node-monitor/node-monitor.module';
 import { SchedulingModule } from './scheduling/scheduling.module';
 import { HealthModule } from './health/health.module';
+import { LogsModule } from './logs/logs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { QueueModule, type QueueDriver } from './queue/queue.module';
 import { RegistryModule } from './registry/registry.module';
 import { TenantsModule } from './tenants/tenants.module';
@@ -33,6 +35,7 @@ export class AppModule {
         DbModule,
         QueueModule.forRoot(options.queue ?? 'bullmq'),
         MetricsModule,
+        ObservabilityModule,
         AuthModule,
         EventsModule,
         HealthModule,
@@ -44,6 +47,7 @@ export class AppModule {
         NodeMonitorModule,
         NodesModule,
         RegistryModule,
+        LogsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

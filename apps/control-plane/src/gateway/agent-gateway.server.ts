@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { Server, ServerCredentials, experimental, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
 import { AgentGatewayService, type AgentMessage, type ControlMessage, type JoinRequest, type JoinResponse } from '@oja/proto';
 import { CONFIG, type Config } from '../config/config';
+import { GrpcMetrics } from '../observability/grpc-metrics';
 import { PkiService } from '../pki/pki.service';
 import { AgentStreams } from './agent-streams.service';
 import { GatewayError } from './gateway-error';
@@ -22,6 +23,7 @@ export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
     private readonly pki: PkiService,
     private readonly joins: JoinService,
     private readonly streams: AgentStreams,
+    @Optional() private readonly metrics?: GrpcMetrics,
   ) {}
 
   /** The port actually bound (OJA_GRPC_ADDR may ask for port 0). */
@@ -41,7 +43,10 @@ export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
           },
         );
       },
-      connect: (call: ServerDuplexStream<AgentMessage, ControlMessage>) => void this.streams.accept(call),
+      connect: (call: ServerDuplexStream<AgentMessage, ControlMessage>) => {
+        this.metrics?.observe(call);
+        void this.streams.accept(call);
+      },
     });
     const { host, port } = this.config.grpcAddr;
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

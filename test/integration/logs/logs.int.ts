@@ -1,0 +1,132 @@
+import type { LogEntry } from '@oja/contracts';
+import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
+import { type FakeAgent, type FakeLogLine, waitFor } from '../../support/fake-agent';
+import { spec, startAgent } from '../gateway/cluster';
+import { sampleValue } from '../metrics/prometheus';
+import { openLogs, readLogs } from './log-stream';
+
+/** The logs API over real gRPC: three fake agents serve their instances' lines; the control plane merges and relays them. */
+describe('GET /v1/deployments/:name/logs', () => {
+  let cp: TestControlPlane;
+  let agents: FakeAgent[] = [];
+  let tenant: { token: string; name: string };
+  /** Instance id → the agent running it. */
+  const agentOf = new Map<string, FakeAgent>();
+  const base = Date.parse('2026-11-23T10:00:00Z');
+  /** Line k of agent a: 10 ms steps, agents interleaved (a0 k0, a1 k0, a2 k0, a0 k1, …), ts with Docker's trimmed zeros. */
+  const lineOf = (a: number, k: number): FakeLogLine => ({
+    ts: new Date(base + (k * 3 + a) * 10).toISOString().replace(/\.?0+Z$/, 'Z'),
+    stream: k % 2 === 0 ? 'stdout' : 'stderr',
+    line: `agent${a} line${k}`,
+  });
+
+  const logStreams = async () => sampleValue((await cp.request('GET', '/metrics')).text, 'oja_log_streams');
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    agents = [await startAgent(cp, 'logs-a'), await startAgent(cp, 'logs-b'), await startAgent(cp, 'logs-c')];
+    tenant = await cp.tenant();
+    const applied = await cp.request('PUT', '/v1/deployments/web', { token: tenant.token, body: spec('web', 3) });
+    expect(applied.status).toBe(201);
+    await waitFor(() => agents.every((a) => a.desiredIds().length === 1), 'one instance on each agent');
+    agents.forEach((agent, a) => {
+      const [id] = agent.desiredIds();
+      agentOf.set(id, agent);
+      agent.logLines.set(id, Array.from({ length: 5 }, (_, k) => lineOf(a, k)));
+      agent.reportAllRunning();
+    });
+    await waitFor(async () => {
+      const res = await cp.request('GET', '/v1/deployments/web/instances', { token: tenant.token });
+      return res.body.items.length === 3 && res.body.items.every((i: { containerId: string | null }) => i.containerId);
+    }, 'container ids recorded');
+  });
+  afterAll(async () => {
+    for (const agent of agents) agent.disconnect();
+    await cp?.close();
+  });
+
+  it('merges every replica on every node in time order, each line tagged with its instance, node and stream', async () => {
+    const entries = await readLogs(cp, tenant.token, '/v1/deployments/web/logs');
+    expect(entries.map((e) => e.line)).toEqual(Array.from({ length: 15 }, (_, i) => `agent${i % 3} line${Math.floor(i / 3)}`));
+    for (const e of entries) {
+      const agent = agentOf.get(e.instance);
+      expect(agent).toBeDefined();
+      expect(e.node).toBe(agent?.name);
+      expect(e.line.startsWith(`agent${agents.indexOf(agent as FakeAgent)} `)).toBe(true);
+      expect(e.stream).toBe(Number(e.line.slice(-1)) % 2 === 0 ? 'stdout' : 'stderr');
+    }
+    expect(await logStreams()).toBe(0);
+  });
+
+  it('applies tail per instance, since, and an instance filter by unique prefix', async () => {
+    const tailed = await readLogs(cp, tenant.token, '/v1/deployments/web/logs?tail=2');
+    expect(tailed.map((e) => e.line)).toEqual(['agent0 line3', 'agent1 line3', 'agent2 line3', 'agent0 line4', 'agent1 line4', 'agent2 line4']);
+
+    const since = new Date(base + 120).toISOString(); // line k=4 of agent 0 and later
+    expect((await readLogs(cp, tenant.token, `/v1/deployments/web/logs?since=${since}`)).map((e) => e.line)).toEqual(['agent0 line4', 'agent1 line4', 'agent2 line4']);
+
+    const [id] = agents[1].desiredIds();
+    const one = await readLogs(cp, tenant.token, `/v1/deployments/web/logs?instance=${id.slice(0, 8)}&tail=1`);
+    expect(one).toEqual([{ ts: lineOf(1, 4).ts, instance: id, node: 'logs-b', stream: 'stdout', line: 'agent1 line4' }]);
+  });
+
+  it('answers bad input with a 400 naming the field and another tenant or instance with a 404', async () => {
+    const bad = await cp.request('GET', '/v1/deployments/web/logs?tail=-1', { token: tenant.token });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(bad.body.detail).toContain('tail');
+    const badSince = await cp.request('GET', '/v1/deployments/web/logs?since=2026-02-31T99:99:99Z', { token: tenant.token });
+    expect(badSince.status).toBe(400);
+    expect(badSince.body.detail).toContain('since');
+    expect((await cp.request('GET', '/v1/deployments/web/logs?instance=zzzz', { token: tenant.token })).status).toBe(404);
+
+    const other = await cp.tenant();
+    const foreign = await cp.request('GET', '/v1/deployments/web/logs', { token: other.token });
+    expect(foreign.status).toBe(404);
+    expect((await cp.request('GET', '/v1/deployments/nope/logs', { token: tenant.token })).status).toBe(404);
+  });
+
+  it('follows: streams new lines, picks up an instance started later, and cancels every agent stream on disconnect', async () => {
+    const stream = await openLogs(cp, tenant.token, '/v1/deployments/web/logs?follow&tail=0');
+    expect(stream.status).toBe(200);
+    expect(stream.contentType).toContain('application/x-ndjson');
+    await waitFor(() => agents.every((a) => a.openLogRequests.size === 1), 'a follow request on each agent');
+    expect(await logStreams()).toBe(3);
+
+    agents[2].log(agents[2].desiredIds()[0], { ts: new Date().toISOString(), stream: 'stdout', line: 'live from c' });
+    await waitFor(() => stream.entries.some((e) => e.line === 'live from c' && e.node === 'logs-c'), 'the live line');
+
+    // Scale up: the fourth instance lands on some agent; its container starts after the stream began.
+    const before = new Set(agentOf.keys());
+    expect((await cp.request('PATCH', '/v1/deployments/web/scale', { token: tenant.token, body: { replicas: 4 } })).status).toBe(200);
+    const late = await waitFor(() => {
+      for (const agent of agents) for (const id of agent.desiredIds()) if (!before.has(id)) return { agent, id };
+      return undefined;
+    }, 'the fourth instance');
+    late.agent.logLines.set(late.id, [{ ts: new Date().toISOString(), stream: 'stderr', line: 'started late' }]);
+    late.agent.report(late.id, { state: 'running', healthy: true });
+    await waitFor(() => stream.entries.some((e) => e.line === 'started late' && e.instance === late.id && e.stream === 'stderr'), 'the late instance line');
+    expect(await logStreams()).toBe(4);
+
+    const opened = agents.flatMap((a) => [...a.openLogRequests.keys()]);
+    expect(opened).toHaveLength(4);
+    stream.close();
+    await waitFor(() => agents.every((a) => a.openLogRequests.size === 0), 'every follow request cancelled');
+    for (const requestId of opened) expect(agents.some((a) => a.logCancels.includes(requestId))).toBe(true);
+    await waitFor(async () => (await logStreams()) === 0, 'oja_log_streams back to 0');
+  });
+
+  it('tells the reader when an instance could not be read', async () => {
+    const [id] = agents[0].desiredIds();
+    const lines = agents[0].logLines.get(id) as FakeLogLine[];
+    agents[0].logLines.delete(id); // the agent no longer knows the container
+    try {
+      const entries: LogEntry[] = await readLogs(cp, tenant.token, `/v1/deployments/web/logs?instance=${id}`);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ instance: id, node: 'logs-a', stream: 'stderr' });
+      expect(entries[0].line).toMatch(/^oja: logs unavailable: .*no container/);
+    } finally {
+      agents[0].logLines.set(id, lines);
+    }
+  });
+});
