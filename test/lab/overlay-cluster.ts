@@ -36,16 +36,7 @@ export class OverlayCluster {
     const cluster = new OverlayCluster();
     cluster.database = await createTestDatabase();
     cluster.lab = await Lab.up({ hosts });
-    cluster.controlPlane = await cluster.lab.startControlPlane({
-      env: {
-        OJA_DATABASE_URL: cluster.database.url,
-        OJA_REDIS_URL: redisUrl(),
-        OJA_SECRET_KEY: secretKeyHex(),
-        OJA_ADMIN_TOKEN: cluster.adminToken,
-        OJA_QUEUE_PREFIX: cluster.queuePrefix,
-        OJA_NODE_GRACE_SECONDS: '2',
-      },
-    });
+    cluster.controlPlane = await cluster.lab.startControlPlane({ env: cluster.controlPlaneEnv() });
     for (let n = 1; n <= hosts; n++) {
       const token = await cluster.api('POST', '/v1/join-tokens', {});
       if (token.status !== 201) throw new Error(`join token: ${token.status}`);
@@ -53,6 +44,29 @@ export class OverlayCluster {
     }
     for (let n = 1; n <= hosts; n++) await cluster.waitOverlay(n);
     return cluster;
+  }
+
+  /** Kills the control plane (SIGKILL by default) and starts a new one on the same addresses, database and queue. */
+  async restartControlPlane(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const { process: child, httpUrl, grpcAddress } = this.controlPlane;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    }
+    const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+    this.controlPlane = await this.lab.startControlPlane({ env: this.controlPlaneEnv(), httpPort: port(httpUrl), grpcPort: port(grpcAddress) });
+  }
+
+  private controlPlaneEnv(): Record<string, string> {
+    return {
+      OJA_DATABASE_URL: this.database!.url,
+      OJA_REDIS_URL: redisUrl(),
+      OJA_SECRET_KEY: secretKeyHex(),
+      OJA_ADMIN_TOKEN: this.adminToken,
+      OJA_QUEUE_PREFIX: this.queuePrefix,
+      OJA_NODE_GRACE_SECONDS: '2',
+    };
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,8 @@ import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queu
 import { NodeMonitorRepository } from './node-monitor.repository';
 
 const CHECK_INTERVAL_MS = 1000;
+/** Agents retry a lost stream at least this often (their reconnect back-off cap). */
+const AGENT_RECONNECT_SECONDS = 10;
 
 /**
  * Every second, on every replica: nodes silent past OJA_NODE_GRACE_SECONDS go down, their instances are lost
@@ -17,6 +19,11 @@ export class NodeMonitor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('NodeMonitor');
   private timer?: NodeJS.Timeout;
   private running = false;
+  /**
+   * No heartbeat reaches a control plane that is not running: after a (re)start, nodes get the grace period plus the
+   * time agents take to reconnect before silence counts, or a restart would take every node down at once.
+   */
+  private readonly watchingFrom = Date.now() + (this.config.nodeGraceSeconds + AGENT_RECONNECT_SECONDS) * 1000;
 
   constructor(
     private readonly transactor: Transactor,
@@ -36,7 +43,7 @@ export class NodeMonitor implements OnModuleInit, OnApplicationShutdown {
   }
 
   async check(): Promise<void> {
-    if (this.running) return;
+    if (this.running || Date.now() < this.watchingFrom) return;
     this.running = true;
     try {
       const deployments = await this.transactor.run(async (tx) => {
