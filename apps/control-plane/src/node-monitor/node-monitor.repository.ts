@@ -19,16 +19,16 @@ export class NodeMonitorRepository {
     );
   }
 
-  /** The running instances of those nodes are lost; returns the deployments to evaluate. */
-  async loseInstances(tx: EntityManager, nodeIds: string[]): Promise<string[]> {
-    const rows = rowsOf<{ deployment_id: string }>(
+  /** Marks the running instances of these nodes lost; returns them (for their events and evaluations). */
+  async loseInstances(tx: EntityManager, nodeIds: string[]): Promise<{ id: string; deploymentId: string; nodeId: string }[]> {
+    const rows = rowsOf<{ id: string; deployment_id: string; node_id: string }>(
       await tx.query(
         `UPDATE instances SET observed = 'lost', reason = 'node down', observed_at = now(), updated_at = now()
           WHERE node_id = ANY($1::uuid[]) AND desired = 'running' AND observed <> 'lost'
-          RETURNING deployment_id`,
+          RETURNING id, deployment_id, node_id`,
         [nodeIds],
       ),
     );
-    return [...new Set(rows.map((r) => r.deployment_id))];
+    return rows.map((r) => ({ id: r.id, deploymentId: r.deployment_id, nodeId: r.node_id }));
   }
 }

@@ -55,7 +55,11 @@ export class NodeMonitor implements OnModuleInit, OnApplicationShutdown {
             tx,
           );
         }
-        return this.repository.loseInstances(tx, down.map((n) => n.id));
+        const lost = await this.repository.loseInstances(tx, down.map((n) => n.id));
+        for (const instance of lost) {
+          await this.events.record({ deploymentId: instance.deploymentId, nodeId: instance.nodeId, instanceId: instance.id, type: 'instance.lost', message: 'lost: its node is down' }, tx);
+        }
+        return [...new Set(lost.map((i) => i.deploymentId))];
       });
       for (const id of deployments) await this.queue.enqueue(id);
     } catch (err) {

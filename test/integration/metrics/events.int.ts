@@ -1,0 +1,80 @@
+import type { EventView } from '@oja/contracts';
+import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
+import { type FakeAgent, waitFor } from '../../support/fake-agent';
+import { spec, startAgent } from '../gateway/cluster';
+
+/** Every kind of event operators rely on is recorded where it happens and listed by GET /v1/events. */
+describe('events cover the life of instances, nodes and rollouts', () => {
+  let cp: TestControlPlane;
+  let agents: FakeAgent[] = [];
+  let tenant: { token: string };
+
+  const events = async (token: string, query = '') => {
+    const res = await cp.request('GET', `/v1/events?limit=200${query}`, { token });
+    expect(res.status).toBe(200);
+    return res.body.items as EventView[];
+  };
+  const eventOf = (token: string, query: string, type: string, match: (e: EventView) => boolean = () => true) =>
+    waitFor(async () => (await events(token, query)).find((e) => e.type === type && match(e)), `a ${type} event`, 40_000);
+
+  beforeAll(async () => {
+    cp = await startControlPlane({ env: { OJA_NODE_GRACE_SECONDS: '3' } });
+    tenant = await cp.tenant();
+    agents = [await startAgent(cp, 'ev-a'), await startAgent(cp, 'ev-b')];
+  });
+  afterAll(async () => {
+    for (const a of agents) a.disconnect();
+    await cp?.close();
+  });
+
+  it('scheduled, started, healthy, unhealthy, restarted with its exit code, failed with its reason, rollout complete', async () => {
+    expect((await cp.request('PUT', '/v1/deployments/ev', { token: tenant.token, body: spec('ev', 2) })).status).toBe(201);
+    await waitFor(() => agents.every((a) => a.desiredIds().length === 1), 'one instance per agent');
+    const [a, b] = agents;
+    const [ia] = a.desiredIds();
+    const [ib] = b.desiredIds();
+    await eventOf(tenant.token, '&deployment=ev', 'instance.scheduled', (e) => e.instance === ia && e.node === 'ev-a');
+
+    a.report(ia, { state: 'running', healthy: false });
+    await eventOf(tenant.token, '&deployment=ev', 'instance.started', (e) => e.instance === ia);
+    a.report(ia, { state: 'healthy', healthy: true });
+    b.report(ib, { state: 'healthy', healthy: true });
+    await eventOf(tenant.token, '&deployment=ev', 'instance.healthy', (e) => e.instance === ib);
+    await eventOf(tenant.token, '&deployment=ev', 'rollout.complete');
+
+    a.report(ia, { state: 'unhealthy', healthy: false, reason: 'health check failed: HTTP 500' });
+    const unhealthy = await eventOf(tenant.token, '&deployment=ev', 'instance.unhealthy', (e) => e.instance === ia);
+    expect(unhealthy.message).toContain('HTTP 500');
+
+    a.report(ia, { state: 'healthy', healthy: true, restarts: 1, exitCode: 137 });
+    const restarted = await eventOf(tenant.token, '&deployment=ev', 'instance.restarted', (e) => e.instance === ia);
+    expect(restarted.message).toContain('137');
+
+    b.report(ib, { state: 'failed', healthy: false, reason: 'pull denied: bad credentials' });
+    const failed = await eventOf(tenant.token, '&deployment=ev', 'instance.failed', (e) => e.instance === ib);
+    expect(failed.message).toContain('pull denied: bad credentials');
+  });
+
+  it('node drain/undrain and dedicate for the admin; node down with its instances lost, and up again', async () => {
+    const admin = cp.adminToken;
+    const other = await cp.tenant();
+    expect((await cp.request('POST', '/v1/nodes/ev-b/drain', { token: admin })).status).toBe(200);
+    await eventOf(admin, '&node=ev-b', 'node.drain');
+    expect((await cp.request('POST', '/v1/nodes/ev-b/undrain', { token: admin })).status).toBe(200);
+    await eventOf(admin, '&node=ev-b', 'node.undrain');
+    expect((await cp.request('POST', '/v1/nodes/ev-b/dedicate', { token: admin, body: { tenant: other.name } })).status).toBe(200);
+    await eventOf(admin, '&node=ev-b', 'node.dedicate');
+
+    const [silent] = agents;
+    const [lostId] = silent.desiredIds();
+    silent.stopHeartbeats();
+    await eventOf(admin, '&node=ev-a', 'node.down');
+    const lost = await eventOf(tenant.token, '&deployment=ev', 'instance.lost', (e) => e.instance === lostId);
+    expect(lost.node).toBe('ev-a');
+    silent.heartbeat();
+    await eventOf(admin, '&node=ev-a', 'node.up');
+
+    // Node events are the admin's: a tenant does not see them.
+    expect((await events(tenant.token)).filter((e) => e.type.startsWith('node.'))).toEqual([]);
+  });
+});
