@@ -8,7 +8,7 @@ describe('node monitor: a silent node goes down and its instances are replaced',
   let agents: FakeAgent[] = [];
 
   beforeAll(async () => {
-    cp = await startControlPlane({ env: { OJA_NODE_GRACE_SECONDS: '2' } });
+    cp = await startControlPlane({ env: { OJA_NODE_GRACE_SECONDS: '4' } });
     tenant = await cp.tenant();
     agents = [await startAgent(cp, 'mon-a'), await startAgent(cp, 'mon-b'), await startAgent(cp, 'mon-c')];
   });
@@ -26,7 +26,7 @@ describe('node monitor: a silent node goes down and its instances are replaced',
     const lostId = silent.desiredIds()[0];
 
     silent.stopHeartbeats();
-    await waitFor(async () => (await sql(cp, `SELECT 1 FROM nodes WHERE name = 'mon-a' AND status = 'down'`)).length === 1 || undefined, 'mon-a down');
+    await waitFor(async () => (await sql(cp, `SELECT 1 FROM nodes WHERE name = 'mon-a' AND status = 'down'`)).length === 1 || undefined, 'mon-a down', 40_000);
     // The replacement lands on the other two nodes; the lost instance is no longer desired anywhere.
     await waitFor(() => totalDesired([b, c]) === 3, 'three instances on the live nodes');
     expect([...b.desiredIds(), ...c.desiredIds()]).not.toContain(lostId);

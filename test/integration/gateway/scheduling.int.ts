@@ -145,31 +145,28 @@ describe('scheduling over fake agents (BullMQ worker, real gRPC)', () => {
 
   it('relays log requests to the agent holding the stream and its chunks back', async () => {
     const { AgentSessions } = await import('../../../apps/control-plane/src/gateway/agent-sessions.service');
+    const sessions = cp.app.get(AgentSessions);
     const [a] = agents;
+    const instanceId = a.desiredIds()[0];
+    a.log(instanceId, { ts: new Date().toISOString(), stream: 'stdout', line: 'hello' });
     const chunks: string[] = [];
-    let ended: string | undefined;
-    const cancel = cp.app.get(AgentSessions).requestLogs(a.nodeId, { requestId: 'r1', instanceId: a.desiredIds()[0], follow: true, tail: 10, since: '', timestamps: false }, {
-      onChunk: (c) => chunks.push(c.line),
-      onEnd: (e) => (ended = e.error || 'ok'),
-    });
+    const ends: string[] = [];
+    const handlers = { onChunk: (c: { line: string }) => chunks.push(c.line), onEnd: (e: { requestId: string; error: string }) => ends.push(`${e.requestId}:${e.error}`) };
+    const cancel = sessions.requestLogs(a.nodeId, { requestId: 'r1', instanceId, follow: true, tail: 10, since: '', timestamps: false }, handlers);
     expect(cancel).not.toBeNull();
-    const request = await waitFor(() => a.messages.find((m) => m.kind?.$case === 'logRequest'), 'a LogRequest');
-    expect(request.kind?.value).toMatchObject({ requestId: 'r1', follow: true, tail: 10 });
-    a.send({ $case: 'logChunk', value: { requestId: 'r1', instanceId: '', stream: 'stdout', ts: new Date().toISOString(), line: 'hello' } });
-    await waitFor(() => chunks.length === 1, 'the chunk');
+    await waitFor(() => chunks.length === 1, 'the existing line');
+    a.log(instanceId, { ts: new Date().toISOString(), stream: 'stderr', line: 'followed' });
+    await waitFor(() => chunks.length === 2, 'the followed line');
     cancel!();
-    await waitFor(() => a.messages.find((m) => m.kind?.$case === 'logCancel'), 'a LogCancel');
-    // After a cancel, late chunks are dropped; a second request ends when the agent says so.
-    a.send({ $case: 'logChunk', value: { requestId: 'r1', instanceId: '', stream: 'stdout', ts: '', line: 'late' } });
-    cp.app.get(AgentSessions).requestLogs(a.nodeId, { requestId: 'r2', instanceId: 'x', follow: false, tail: -1, since: '', timestamps: false }, {
-      onChunk: (c) => chunks.push(c.line),
-      onEnd: (e) => (ended = e.error || 'ok'),
-    });
-    a.send({ $case: 'logEnd', value: { requestId: 'r2', instanceId: 'x', error: 'no such container' } });
-    await waitFor(() => ended, 'the end of r2');
-    expect(ended).toBe('no such container');
-    expect(chunks).toEqual(['hello']);
-    expect(cp.app.get(AgentSessions).requestLogs('00000000-0000-4000-8000-000000000000', { requestId: 'r3', instanceId: 'x', follow: false, tail: 1, since: '', timestamps: false }, { onChunk: () => undefined, onEnd: () => undefined })).toBeNull();
+    await waitFor(() => a.logCancels.includes('r1'), 'a LogCancel');
+    // After a cancel, late chunks are dropped; a request the agent cannot serve ends with its error.
+    a.send({ $case: 'logChunk', value: { requestId: 'r1', instanceId, stream: 'stdout', ts: '', line: 'late' } });
+    sessions.requestLogs(a.nodeId, { requestId: 'r2', instanceId: 'gone', follow: false, tail: -1, since: '', timestamps: false }, handlers);
+    await waitFor(() => ends.length === 1, 'the end of r2');
+    expect(ends).toEqual(['r2:instance gone has no container on this node']);
+    expect(chunks).toEqual(['hello', 'followed']);
+    const unknownNode = '00000000-0000-4000-8000-000000000000';
+    expect(sessions.requestLogs(unknownNode, { requestId: 'r3', instanceId, follow: false, tail: 1, since: '', timestamps: false }, handlers)).toBeNull();
   });
 
   it('exposes scheduler metrics', async () => {

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { EntityManager } from 'typeorm';
 import type { AgentMessage, ControlMessage, Heartbeat, InstanceStatus, Register } from '@oja/proto';
 import { CONFIG, type Config } from '../config/config';
 import { Transactor } from '../db/db.module';
 import { EventsService } from '../events/events.service';
+import { GrpcMetrics } from '../observability/grpc-metrics';
 import { certificateKeyFingerprint, nodeIdFromCertificate } from '../pki/certificates';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
@@ -46,6 +47,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
     @Inject(CONFIG) private readonly config: Config,
     private readonly rollout: RolloutRepository,
+    @Optional() private readonly metrics?: GrpcMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -57,23 +59,32 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.flushTimer);
   }
 
-  async accept(call: Call): Promise<void> {
-    let node: SessionNode;
-    try {
-      node = await this.authenticate(call);
-    } catch (err) {
-      const refusal = err instanceof GatewayError ? err : new GatewayError(status.UNAVAILABLE, 'control plane cannot check the node now');
-      this.logger.warn(`stream from ${call.getPeer()} refused: ${refusal.message}${err === refusal ? '' : ` (${(err as Error).message})`}`);
-      call.emit('error', refusal.toStatus());
-      return;
-    }
+  /**
+   * Takes a new stream. Messages are queued from the first moment (a stream may already be flowing, e.g. when
+   * another listener observes it) and handled strictly in order once the certificate has been checked.
+   */
+  accept(call: Call): void {
+    let node: SessionNode | undefined;
     let session: AgentSession | undefined;
-    // Messages of one stream are handled strictly in order.
-    let chain = Promise.resolve();
+    let ended = false;
+    let chain = this.authenticate(call).then(
+      (authenticated) => {
+        node = authenticated;
+      },
+      (err: unknown) => {
+        const refusal = err instanceof GatewayError ? err : new GatewayError(status.UNAVAILABLE, 'control plane cannot check the node now');
+        this.logger.warn(`stream from ${call.getPeer()} refused: ${refusal.message}${err === refusal ? '' : ` (${(err as Error).message})`}`);
+        call.emit('error', refusal.toStatus());
+      },
+    );
     call.on('data', (msg: AgentMessage) => {
+      this.metrics?.received(msg);
       chain = chain.then(async () => {
+        if (!node || ended) return;
         try {
           session = await this.handle(call, node, session, msg);
+          // The stream may have ended while Register was being handled: don't keep a session for it.
+          if (ended) drop();
         } catch (err) {
           const failure = err instanceof GatewayError ? err : null;
           const line = `node ${node.name}: ${msg.kind?.$case ?? 'empty message'} failed: ${(err as Error).message}`;
@@ -87,6 +98,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       });
     });
     const drop = () => {
+      ended = true;
       if (!session) return;
       this.sessions.remove(session);
       session.close();

@@ -10,6 +10,7 @@ import { SchedulingMetrics } from './scheduling.metrics';
 import { SchedulingService } from './scheduling.service';
 
 const CONCURRENCY = 4;
+const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * Takes evaluation jobs: registers SchedulingService as the handler (the inline queue calls it directly) and,
@@ -48,8 +49,10 @@ export class EvaluationWorker implements OnModuleInit, OnApplicationShutdown {
     this.metrics.countWaitingWith(() => withTimeout(counter.getWaitingCount(), 1000, 'redis (evaluation queue)'));
   }
 
+  /** Lets running evaluations finish, but not forever (a job left active is picked up again as stalled). */
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    const worker = this.worker;
+    if (worker) await withTimeout(worker.close(), CLOSE_TIMEOUT_MS, 'evaluation worker close').catch(() => worker.close(true));
     await this.counter?.close();
   }
 }
