@@ -136,6 +136,12 @@ export interface RevisionView {
   createdAt: string;
   current: boolean;
 }
+/** One health probe outcome as the agent reported it. */
+export interface HealthCheckView {
+  at: string;
+  ok: boolean;
+  output: string;
+}
 export interface InstanceView {
   id: string;
   node: string | null;
@@ -147,6 +153,8 @@ export interface InstanceView {
   containerId: string | null;
   restarts: number;
   lastExitCode: number | null;
+  /** The latest health-check results, oldest first (empty without a health check or before the first probe). */
+  lastChecks?: HealthCheckView[];
   updatedAt: string;
 }
 export interface NodeView {

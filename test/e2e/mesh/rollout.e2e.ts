@@ -1,4 +1,4 @@
-import type { DeploymentSpecInput, DeploymentView, EventView, InstanceView } from '@oja/contracts';
+import type { DeploymentSpecInput, EventView } from '@oja/contracts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,6 +11,7 @@ import { docker, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from '../single-host/agent-process';
 import { haproxyCommand } from '../../../apps/agent/src/mesh/runtime-api';
 import { get, startLoad, type LoadReport, type RunningLoad } from './load';
+import { expectNoFailure, meshAnswers as meshAnswersAt, rolledOutTo as rolledOutToRevision } from './rollout-checks';
 
 // Zero-downtime rollouts through the routing mesh on one host: in-process control plane (real Postgres + Redis), the
 // BUILT agent (which runs HAProxy), real dockerd. Load goes to the mesh's published port on 127.0.0.1 while the
@@ -64,42 +65,11 @@ async function api(method: string, path: string, body?: unknown) {
   return res.body;
 }
 
-async function deployment(): Promise<DeploymentView> {
-  return (await api('GET', `/v1/deployments/${NAME}`)) as DeploymentView;
-}
-
-/** The rollout to `revision` is complete: 3 healthy instances, all of that revision, nothing else left. */
-async function rolledOutTo(revision: number): Promise<void> {
-  let last = '';
-  await waitFor(
-    async () => {
-      const [d, items] = await Promise.all([deployment(), api('GET', `/v1/deployments/${NAME}/instances`) as Promise<{ items: InstanceView[] }>]);
-      last = `${d.status.phase} r${d.revision}: ${JSON.stringify(items.items.map((i) => [i.revision, i.state]))}`;
-      return (
-        d.revision === revision && d.status.phase === 'complete' && items.items.length === 3 &&
-        items.items.every((i) => i.revision === revision && i.state === 'healthy')
-      );
-    },
-    `rollout to revision ${revision}`,
-    ROLLOUT_MS,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n  last seen: ${last}\n  agent log:\n${agent?.tail(20)}`);
+const rolledOutTo = (revision: number) =>
+  rolledOutToRevision(api, NAME, revision, 3, ROLLOUT_MS).catch((err: Error) => {
+    throw new Error(`${err.message}\n  agent log:\n${agent?.tail(20)}`);
   });
-}
-
-/** The mesh answers `body` on 20 requests in a row (routes reached HAProxy). */
-async function meshAnswers(body: string): Promise<void> {
-  let streak = 0;
-  await waitFor(
-    async () => {
-      const res = await get('127.0.0.1', publish, 2000);
-      streak = res.status === 200 && res.body === body ? streak + 1 : 0;
-      return streak >= 20;
-    },
-    `the mesh on 127.0.0.1:${publish} answering "${body}"`,
-    ROLLOUT_MS,
-  );
-}
+const meshAnswers = (body: string) => meshAnswersAt('127.0.0.1', publish, body, ROLLOUT_MS);
 
 function startTraffic(): void {
   load = startLoad({ host: '127.0.0.1', port: publish, ratePerSecond: RATE, maxSeconds: ROLLOUT_MS / 1000 });
@@ -110,11 +80,6 @@ async function stopTraffic(phase: string): Promise<LoadReport> {
   load = undefined;
   reports[phase] = report;
   return report;
-}
-
-function expectNoFailure(report: LoadReport): void {
-  expect({ failed: report.failed, badStatus: report.badStatus, errors: report.errors }).toEqual({ failed: 0, badStatus: {}, errors: {} });
-  expect(report.ok).toBeGreaterThan(0);
 }
 
 beforeAll(async () => {

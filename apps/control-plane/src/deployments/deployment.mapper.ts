@@ -33,6 +33,7 @@ export function mapInstance(i: InstanceRow): InstanceView {
     containerId: i.containerId,
     restarts: i.restarts,
     lastExitCode: i.lastExitCode,
+    lastChecks: i.lastChecks ?? [],
     updatedAt: new Date(i.updatedAt).toISOString(),
   };
 }

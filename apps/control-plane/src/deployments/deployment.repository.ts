@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeploymentSpec, InstanceState } from '@oja/contracts';
+import type { DeploymentSpec, HealthCheckView, InstanceState } from '@oja/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeploymentEntity, RevisionEntity, type DesiredState } from '../db/entities';
 import type { StatusInstance } from './deployment-status';
@@ -22,6 +22,7 @@ export interface InstanceRow {
   containerId: string | null;
   restarts: number;
   lastExitCode: number | null;
+  lastChecks: HealthCheckView[] | null;
   updatedAt: Date;
 }
 
@@ -145,7 +146,8 @@ export class DeploymentRepository {
   listInstances(deploymentId: string): Promise<InstanceRow[]> {
     return this.ds.query(
       `SELECT i.id, n.name AS node, i.revision, i.desired, i.observed, i.reason, i.overlay_ip AS "overlayIp",
-              i.container_id AS "containerId", i.restarts, i.last_exit_code AS "lastExitCode", i.updated_at AS "updatedAt"
+              i.container_id AS "containerId", i.restarts, i.last_exit_code AS "lastExitCode",
+              i.health_checks AS "lastChecks", i.updated_at AS "updatedAt"
          FROM instances i LEFT JOIN nodes n ON n.id = i.node_id
         WHERE i.deployment_id = $1
         ORDER BY i.created_at, i.id`,

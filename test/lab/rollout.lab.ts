@@ -1,0 +1,101 @@
+import type { EventView } from '@oja/contracts';
+import { startLoad, type LoadReport, type RunningLoad } from '../e2e/mesh/load';
+import { expectNoFailure, meshAnswers, rolledOutTo } from '../e2e/mesh/rollout-checks';
+import { OverlayCluster, type Tenant } from './overlay-cluster';
+import { waitFor } from './processes';
+
+// Three lab hosts, the built control plane and agents: every host's routing mesh listens on the published port and
+// balances over the instances on all hosts through the overlay. Load goes from the root netns to host 1's mesh
+// (a lab address) while the deployment rolls; the control plane is SIGKILLed mid-rollout and restarted; a failing
+// revision is rolled back automatically. No request may fail.
+
+const NAME = 'site';
+const PUBLISH = 8090;
+const ROLLOUT_MS = 240_000;
+/** Requests per second asked of the load generator (2-core machine running 3 engines, 3 agents and the control plane). */
+const RATE = 200;
+
+function site(version: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: NAME,
+    image: 'oja/busybox:1',
+    replicas: 3,
+    command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$VERSION" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+    env: { VERSION: version },
+    ports: [{ name: 'http', container: 8080, publish: PUBLISH }],
+    resources: { cpu: 0.1, memoryMb: 32 },
+    health: { http: { path: '/', port: 8080 }, intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2 },
+    update: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 1, progressDeadlineSeconds: 90, autoRollback: true },
+    stopGracePeriodSeconds: 2,
+    ...extra,
+  };
+}
+
+describe('rollouts across lab hosts through the routing mesh', () => {
+  let cluster: OverlayCluster;
+  let tenant: Tenant;
+  let load: RunningLoad | undefined;
+  const reports: Record<string, LoadReport> = {};
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await cluster.api(method, path, body, tenant.token);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const host = (n: number) => cluster.lab.hostAddress(n);
+  const traffic = () => (load = startLoad({ host: host(1), port: PUBLISH, ratePerSecond: RATE, maxSeconds: ROLLOUT_MS / 1000 }));
+  const stopTraffic = async (phase: string) => {
+    reports[phase] = await load!.stop();
+    load = undefined;
+    return reports[phase];
+  };
+
+  beforeAll(async () => {
+    cluster = await OverlayCluster.start(3);
+    tenant = await cluster.tenant('roll');
+  });
+
+  afterAll(async () => {
+    await load?.stop();
+    if (Object.keys(reports).length) console.log(`lab mesh rollout load to host 1 (asked ${RATE} req/s):\n${JSON.stringify(reports, null, 2)}`);
+    await cluster?.stop();
+  });
+
+  it('serves v1 on every host, balanced over instances on all three hosts', async () => {
+    await api('PUT', `/v1/deployments/${NAME}`, site('v1'));
+    await rolledOutTo(api, NAME, 1, 3, ROLLOUT_MS);
+    const instances = (await api('GET', `/v1/deployments/${NAME}/instances`)).items as { node: string }[];
+    expect(new Set(instances.map((i) => i.node)).size).toBe(3);
+    for (const n of [1, 2, 3]) await meshAnswers(host(n), PUBLISH, 'v1', 60_000);
+  });
+
+  it('rolls v1 → v2 under load with the control plane SIGKILLed mid-rollout: 0 failed requests', async () => {
+    traffic();
+    await api('PUT', `/v1/deployments/${NAME}`, site('v2'));
+    // Mid-rollout: the first v2 instance has come up, old ones are still serving.
+    await waitFor('a first v2 instance', async () => {
+      const items = (await api('GET', `/v1/deployments/${NAME}/instances`)).items as { revision: number; state: string }[];
+      return items.some((i) => i.revision === 2 && i.state === 'healthy') && items.some((i) => i.revision === 1);
+    }, ROLLOUT_MS);
+    await cluster.restartControlPlane('SIGKILL');
+    await rolledOutTo(api, NAME, 2, 3, ROLLOUT_MS);
+    for (const n of [1, 2, 3]) await meshAnswers(host(n), PUBLISH, 'v2', 60_000);
+    const report = await stopTraffic('v1→v2 (control plane killed)');
+    expectNoFailure(report);
+    expect(report.bodies.v2).toBeGreaterThan(0);
+  });
+
+  it('rolls a failing v3 back automatically under load: 0 failed requests, v2 answers throughout', async () => {
+    traffic();
+    await api('PUT', `/v1/deployments/${NAME}`, site('v3', {
+      health: { http: { path: '/never-there', port: 8080 }, intervalSeconds: 1, timeoutSeconds: 1, failureThreshold: 2 },
+      update: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 1, progressDeadlineSeconds: 10, autoRollback: true },
+    }));
+    await rolledOutTo(api, NAME, 4, 3, ROLLOUT_MS);
+    const report = await stopTraffic('failing v3→auto-rollback');
+    expectNoFailure(report);
+    expect(Object.keys(report.bodies)).toEqual(['v2']);
+    const events = (await api('GET', `/v1/events?deployment=${NAME}`)).items as EventView[];
+    expect(events.find((e) => e.type === 'rollout.rolledback')?.message).toBe('revision 3 failed; rolled back to revision 2 (as revision 4)');
+  });
+});
