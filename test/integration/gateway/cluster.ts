@@ -19,9 +19,9 @@ export async function joinToken(cp: TestControlPlane): Promise<string> {
 export async function startAgent(
   cp: TestControlPlane,
   name: string,
-  opts: { capacity?: { cpu: number; memoryMb: number }; token?: string } = {},
+  opts: { capacity?: { cpu: number; memoryMb: number }; labels?: Record<string, string>; token?: string } = {},
 ): Promise<FakeAgent> {
-  const agent = new FakeAgent({ address: grpcAddress(cp), name, heartbeatMs: 300, capacity: opts.capacity });
+  const agent = new FakeAgent({ address: grpcAddress(cp), name, heartbeatMs: 300, capacity: opts.capacity, labels: opts.labels });
   await agent.join(opts.token ?? (await joinToken(cp)));
   agent.connect();
   await waitFor(() => agent.desired, `${name}'s first desired state`);
