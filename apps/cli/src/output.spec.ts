@@ -136,5 +136,15 @@ describe('describeDeployment', () => {
     expect(text).toMatch(/^ {2}01234567 +node-1 +2 +healthy +yes +1 +137 +10\.42\.1\.2 +-$/m);
     expect(text).toMatch(/instance\.started +web +node-1 +started on node-1/);
     expect(text).toMatch(/^Conditions:\n {2}<none>$/m);
+    expect(text).not.toContain('Last health checks:');
+  });
+
+  it('shows the last three health-check results of each instance', () => {
+    const lastChecks = ['HTTP 200', 'HTTP 500', 'HTTP 500', 'timeout after 1s'].map((output, n) => ({ at: `2026-11-23T10:00:0${n}Z`, ok: output === 'HTTP 200', output }));
+    const text = describeDeployment(deployment(), [{ ...instance, lastChecks }], []);
+    expect(text).toMatch(/^Last health checks:\n {2}INSTANCE +TIME +RESULT +OUTPUT$/m);
+    expect(text).not.toContain('HTTP 200');
+    expect(text).toMatch(/^ {2}01234567 +2026-11-23T10:00:01Z +fail +HTTP 500$/m);
+    expect(text).toMatch(/^ {2}01234567 +2026-11-23T10:00:03Z +fail +timeout after 1s$/m);
   });
 });

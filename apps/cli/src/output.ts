@@ -158,6 +158,9 @@ export function logLine(entry: LogEntry, timestamps: boolean): string {
 }
 
 /** The `oja describe deployment` page: spec summary, status, conditions, instances, recent events. */
+/** Health checks shown per instance by `describe deployment` (the agent reports a few more). */
+const LAST_CHECKS_SHOWN = 3;
+
 export function describeDeployment(d: DeploymentView, instances: InstanceView[], events: EventView[]): string {
   const spec = d.spec;
   const fields: [string, string][] = [
@@ -190,6 +193,8 @@ export function describeDeployment(d: DeploymentView, instances: InstanceView[],
       ),
   );
   sections.push('Instances:\n' + indent(instances.length ? instancesTable(instances) : '<none>'));
+  const checks = instances.flatMap((i) => (i.lastChecks ?? []).slice(-LAST_CHECKS_SHOWN).map((c) => [shortId(i.id), c.at, c.ok ? 'ok' : 'fail', orNone(c.output)]));
+  if (checks.length) sections.push('Last health checks:\n' + indent(table(['INSTANCE', 'TIME', 'RESULT', 'OUTPUT'], checks)));
   sections.push('Events:\n' + indent(events.length ? eventsTable(events) : '<none>'));
   return sections.join('\n\n');
 }

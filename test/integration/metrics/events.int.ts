@@ -27,7 +27,7 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     await cp?.close();
   });
 
-  it('scheduled, started, healthy, unhealthy, restarted with its exit code, failed with its reason, rollout complete', async () => {
+  it('scheduled, started, healthy, unhealthy (with the last checks on the instance), restarted with its exit code, failed with its reason, rollout complete', async () => {
     expect((await cp.request('PUT', '/v1/deployments/ev', { token: tenant.token, body: spec('ev', 2) })).status).toBe(201);
     await waitFor(() => agents.every((a) => a.desiredIds().length === 1), 'one instance per agent');
     const [a, b] = agents;
@@ -42,9 +42,16 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     await eventOf(tenant.token, '&deployment=ev', 'instance.healthy', (e) => e.instance === ib);
     await eventOf(tenant.token, '&deployment=ev', 'rollout.complete');
 
-    a.report(ia, { state: 'unhealthy', healthy: false, reason: 'health check failed: HTTP 500' });
+    const lastChecks = [
+      { at: '2026-11-23T10:00:01Z', ok: true, output: 'HTTP 200' },
+      { at: '2026-11-23T10:00:03Z', ok: false, output: 'HTTP 500' },
+    ];
+    a.report(ia, { state: 'unhealthy', healthy: false, reason: 'health check failed: HTTP 500', lastChecks });
     const unhealthy = await eventOf(tenant.token, '&deployment=ev', 'instance.unhealthy', (e) => e.instance === ia);
     expect(unhealthy.message).toContain('HTTP 500');
+    // The health view: the instance shows its last checks as the agent reported them.
+    const listed = await cp.request('GET', '/v1/deployments/ev/instances', { token: tenant.token });
+    expect(listed.body.items.find((i: { id: string }) => i.id === ia)).toMatchObject({ state: 'unhealthy', lastChecks });
 
     a.report(ia, { state: 'healthy', healthy: true, restarts: 1, exitCode: 137 });
     const restarted = await eventOf(tenant.token, '&deployment=ev', 'instance.restarted', (e) => e.instance === ia);
