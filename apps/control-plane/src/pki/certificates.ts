@@ -11,8 +11,8 @@ export interface KeyPairPem {
   keyPem: string;
 }
 
-export const CA_COMMON_NAME_PREFIX = 'oja cluster CA';
-export const SERVER_COMMON_NAME = 'oja-control-plane';
+const CA_COMMON_NAME_PREFIX = 'oja cluster CA';
+const SERVER_COMMON_NAME = 'oja-control-plane';
 const NODE_URI_PREFIX = 'oja://node/';
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 // Clock skew between control plane and agents must not make a fresh certificate "not yet valid".
@@ -87,15 +87,6 @@ export function nodeIdFromCertificate(cert: string | Buffer): string | null {
   const san = parseCertificate(cert).getExtension('subjectAltName') as { altNames?: { type: number; value: string }[] } | null;
   const uri = san?.altNames?.find((n) => n.type === 6 && n.value.startsWith(NODE_URI_PREFIX));
   return uri ? uri.value.slice(NODE_URI_PREFIX.length) : null;
-}
-
-/** True when `certPem` was signed by the CA's key. */
-export function isIssuedBy(cert: string | Buffer, caCertPem: string): boolean {
-  try {
-    return forge.pki.certificateFromPem(caCertPem).verify(parseCertificate(cert));
-  } catch {
-    return false;
-  }
 }
 
 function newCertificate(publicKey: forge.pki.PublicKey, now: Date, years: number): forge.pki.Certificate {
