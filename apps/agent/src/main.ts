@@ -14,6 +14,7 @@ import { LogStreamer } from './logs/log-streamer';
 import { meshRoutesFromProto } from './mesh/from-proto';
 import { startMesh } from './mesh/start-mesh';
 import { AgentMetrics } from './metrics/agent-metrics';
+import { dockerUsage, registerContainerUsageMetrics } from './metrics/container-usage';
 import { serveMetrics, type MetricsServer } from './metrics/serve-metrics';
 import { Reconciler } from './reconcile/reconciler';
 import { Overlay } from './network/overlay';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     const metrics = new AgentMetrics();
     const docker = new Docker({ version: DOCKER_API_VERSION });
     const runtime = new DockerRuntime(docker, metrics);
+    registerContainerUsageMetrics(metrics.registry, dockerUsage(docker, identity.nodeName));
     // The overlay saved by the last run comes up first, so adopted and new containers find the `oja` network.
     const overlay = settings.overlay ? await Overlay.create({ dataDir: dataDir.path, listenPort: settings.wgPort, docker, log }) : undefined;
     if (overlay) registerOverlayMetrics(metrics.registry, overlay);

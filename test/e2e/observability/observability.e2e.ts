@@ -121,9 +121,12 @@ describe('observability on one host: logs from real containers, metrics of agent
     expect(sampleValue(await controlPlaneMetrics(), 'oja_log_streams')).toBe(0);
   });
 
-  it('exposes agent metrics: containers by state and operation latency', async () => {
+  it('exposes agent metrics: containers by state, operation latency, CPU and memory per deployment from Docker stats', async () => {
     const text = await agentMetrics();
     expect(sampleValue(text, 'oja_agent_containers', { state: 'running' })).toBe(2);
     expect(sampleValue(text, 'oja_agent_container_op_duration_seconds_count', { op: 'start' })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(text, 'oja_agent_container_memory_bytes', { deployment: name })).toBeGreaterThan(0);
+    expect(sampleValue(text, 'oja_agent_container_cpu_seconds_total', { deployment: name })).toBeGreaterThan(0);
+    expect(text).not.toMatch(/oja_agent_container_(cpu|memory)[^\n]*instance=/);
   });
 });
