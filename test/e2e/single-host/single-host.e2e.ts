@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogChunk, LogEnd } from '@oja/proto';
-import { createServer } from 'node:net';
 import { AgentGatewayServer } from '../../../apps/control-plane/src/gateway/agent-gateway.server';
 import { AgentSessions } from '../../../apps/control-plane/src/gateway/agent-sessions.service';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { waitFor } from '../../support/fake-agent';
+import { freePort } from '../../support/ports';
 import { docker, nodeContainers, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from './agent-process';
 
@@ -123,15 +123,6 @@ async function registeredCount(target: AgentProcess, atLeast: number): Promise<v
 
 async function nodeContainerIds(): Promise<string[]> {
   return (await nodeContainers(NODE)).map((c) => c.Id).sort();
-}
-
-/** A port that was free a moment ago (the agent's metrics listener needs a fixed one). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function nodeId(): string {
