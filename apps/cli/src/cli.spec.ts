@@ -210,6 +210,24 @@ describe('rollout status', () => {
     expect(r.stderr).toBe('error: deployment web rollout failed: ProgressDeadlineExceeded: stuck');
   });
 
+  it('exits 1 when the revision it watched failed and was rolled back automatically', async () => {
+    const answers = [view(4, 'progressing'), view(5, 'progressing')];
+    const rolledBack = { id: '1', type: 'rollout.rolledback', message: 'revision 4 failed; rolled back to revision 3 (as revision 5)', at: '' };
+    handler = (req) => (req.url.startsWith('/v1/events') ? { status: 200, body: { items: [rolledBack] } } : { status: 200, body: answers.shift() });
+    const r = await oja(['rollout', 'status', 'web']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: deployment web rollout failed: revision 4 failed; rolled back to revision 3 (as revision 5)');
+    expect(requests.map((q) => q.url)).toContain('/v1/events?deployment=web&limit=20');
+  });
+
+  it('follows a newer revision applied while it waits', async () => {
+    const answers = [view(4, 'progressing'), view(5, 'complete')];
+    handler = (req) => (req.url.startsWith('/v1/events') ? { status: 200, body: { items: [] } } : { status: 200, body: answers.shift() });
+    const r = await oja(['rollout', 'status', 'web']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').pop()).toBe('deployment web successfully rolled out (revision 5)');
+  });
+
   it('gives up after --timeout', async () => {
     handler = () => ({ status: 200, body: view(4, 'progressing') });
     const r = await oja(['rollout', 'status', 'web', '--timeout', '0s']);

@@ -18,8 +18,16 @@ export function registerRollout(program: Command, io: Io): void {
       const client = await connect(cmd, io);
       const deadline = io.now().getTime() + opts.timeout * 1000;
       let lastLine = '';
+      let watched: number | undefined;
       for (;;) {
         const d = await client.getDeployment(name);
+        // Auto-rollback replaces a failed revision by a new one at once: the revision watched failed all the same.
+        if (watched !== undefined && d.revision !== watched) {
+          const { items } = await client.listEvents({ deployment: name, limit: 20 });
+          const rolledBack = items.find((e) => e.type === 'rollout.rolledback' && e.message.startsWith(`revision ${watched} failed`));
+          if (rolledBack) throw new CliError(`deployment ${name} rollout failed: ${rolledBack.message}`);
+        }
+        watched = d.revision;
         const line = rolloutProgress(d);
         if (line !== lastLine) io.out(line);
         lastLine = line;
