@@ -1,5 +1,4 @@
 import type { LogEntry } from '@oja/contracts';
-import type { TestControlPlane } from '../../support/control-plane';
 
 /** A logs request read as it streams: entries arrive in `entries`; close() disconnects like a client going away. */
 export interface LogStream {
@@ -11,7 +10,8 @@ export interface LogStream {
   close(): void;
 }
 
-export async function openLogs(cp: TestControlPlane, token: string, path: string): Promise<LogStream> {
+/** `cp` is any control plane reachable over HTTP (in-process in tests, a process in the lab). */
+export async function openLogs(cp: { baseUrl: string }, token: string, path: string): Promise<LogStream> {
   const abort = new AbortController();
   const res = await fetch(cp.baseUrl + path, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
   const entries: LogEntry[] = [];
@@ -34,7 +34,7 @@ export async function openLogs(cp: TestControlPlane, token: string, path: string
 }
 
 /** Reads a whole (non-follow) logs answer. */
-export async function readLogs(cp: TestControlPlane, token: string, path: string): Promise<LogEntry[]> {
+export async function readLogs(cp: { baseUrl: string }, token: string, path: string): Promise<LogEntry[]> {
   const stream = await openLogs(cp, token, path);
   if (stream.status !== 200) throw new Error(`${path}: ${stream.status}`);
   await stream.ended;
