@@ -107,7 +107,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const steps: (() => unknown)[] = [
-    () => load?.stop(),
+    async () => {
+      if (load) reports['unfinished (a test failed)'] = await load.stop();
+    },
     () => agent?.stop(),
     () => removeNodeContainers(NODE),
     () => cp?.close(),

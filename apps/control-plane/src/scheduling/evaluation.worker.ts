@@ -11,6 +11,12 @@ import { SchedulingService } from './scheduling.service';
 
 const CONCURRENCY = 4;
 const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * Evaluations take milliseconds. A job whose replica died (SIGKILL mid-rollout) stays active, and its deployment's
+ * enqueues coalesce into it, until BullMQ finds it stalled: short locks and checks make that seconds, not a minute.
+ */
+const LOCK_DURATION_MS = 10_000;
+const STALLED_INTERVAL_MS = 5000;
 
 /**
  * Takes evaluation jobs: registers SchedulingService as the handler (the inline queue calls it directly) and,
@@ -39,6 +45,8 @@ export class EvaluationWorker implements OnModuleInit, OnApplicationShutdown {
       connection,
       prefix: this.config.queuePrefix,
       concurrency: CONCURRENCY,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
     });
     this.worker.on('failed', (job, err) => this.logger.error(`evaluation of deployment ${job?.data.deploymentId} failed: ${err.message}`));
     this.worker.on('error', (err) => this.logger.warn(`evaluation worker: ${err.message}`));
