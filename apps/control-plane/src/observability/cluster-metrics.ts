@@ -24,9 +24,10 @@ export class ClusterMetrics {
         labelNames,
         registers,
         async collect() {
-          const c = await counts();
+          // Postgres away: no series rather than a failed scrape (the process metrics still matter then).
+          const c = await counts().catch(() => null);
           this.reset();
-          fill(this, c);
+          if (c) fill(this, c);
         },
       });
 
