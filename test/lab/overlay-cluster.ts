@@ -31,9 +31,12 @@ export class OverlayCluster {
   lab!: Lab;
   controlPlane!: ControlPlane;
   private database?: TestDatabase;
+  /** OJA_* settings over the defaults below (e.g. OJA_NODE_GRACE_SECONDS for the failover tests). */
+  private env: Record<string, string> = {};
 
-  static async start(hosts: number): Promise<OverlayCluster> {
+  static async start(hosts: number, options: { env?: Record<string, string> } = {}): Promise<OverlayCluster> {
     const cluster = new OverlayCluster();
+    cluster.env = options.env ?? {};
     cluster.database = await createTestDatabase();
     cluster.lab = await Lab.up({ hosts });
     cluster.controlPlane = await cluster.lab.startControlPlane({ env: cluster.controlPlaneEnv() });
@@ -65,7 +68,9 @@ export class OverlayCluster {
       OJA_SECRET_KEY: secretKeyHex(),
       OJA_ADMIN_TOKEN: this.adminToken,
       OJA_QUEUE_PREFIX: this.queuePrefix,
-      OJA_NODE_GRACE_SECONDS: '2',
+      // well above the 2 s heartbeat interval: a busy (re)starting agent must not be declared down by accident
+      OJA_NODE_GRACE_SECONDS: '6',
+      ...this.env,
     };
   }
 
