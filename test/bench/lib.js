@@ -1,6 +1,6 @@
 'use strict';
 // Shared helpers for benches (plain CommonJS; benches run against BUILT packages: npx nx run-many -t build).
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { appendFileSync, existsSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
@@ -155,6 +155,19 @@ async function api(baseUrl, method, urlPath, { token, body, expect = [200, 201] 
   return text ? JSON.parse(text) : undefined;
 }
 
+/**
+ * Runs one lab test file (test/lab/*.bench.ts) through Jest with the lab's set-up/teardown hooks, --runInBand; throws
+ * when it fails. The file writes its measurements where `env` tells it to.
+ */
+function runLabJest(testFile, env, timeoutMs) {
+  const jest = spawnSync(
+    process.execPath,
+    [require.resolve('jest/bin/jest', { paths: [ROOT] }), '-c', 'test/lab.jest.config.js', '--runInBand', '--testMatch', `**/lab/${testFile}`],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: timeoutMs, env: { ...process.env, ...env } },
+  );
+  if (jest.status !== 0) throw new Error(`the lab run failed (${jest.error?.message ?? `exit ${jest.status ?? jest.signal}`})`);
+}
+
 /** What the figures were measured on. */
 function machine() {
   let cpuModel = 'unknown';
@@ -233,5 +246,6 @@ module.exports = {
   parseFlags,
   printResult,
   requireBuilt,
+  runLabJest,
   startControlPlane,
 };

@@ -7,11 +7,10 @@
 // Build first: npx nx run-many -t build
 // Usage: npm run bench -- overlay [--mib 128] [--repeats 3]
 'use strict';
-const { spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ROOT, appendResult, parseFlags, printResult } = require('./lib');
+const { appendResult, parseFlags, printResult, runLabJest } = require('./lib');
 
 const flags = parseFlags(process.argv.slice(2), { mib: 128, repeats: 3 });
 const GOAL_RATIO = 0.9;
@@ -21,17 +20,7 @@ const TIMEOUT_MS = 15 * 60 * 1000;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'oja-overlay-bench-'));
 const out = path.join(dir, 'measurements.jsonl');
 try {
-  const jest = spawnSync(
-    process.execPath,
-    [require.resolve('jest/bin/jest', { paths: [ROOT] }), '-c', 'test/lab.jest.config.js', '--runInBand', '--testMatch', '**/lab/overlay-throughput.bench.ts'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: TIMEOUT_MS,
-      env: { ...process.env, OJA_OVERLAY_BENCH_OUT: out, OJA_OVERLAY_BENCH_MIB: String(flags.mib), OJA_OVERLAY_BENCH_REPEATS: String(flags.repeats) },
-    },
-  );
-  if (jest.status !== 0) throw new Error(`the lab run failed (${jest.error?.message ?? `exit ${jest.status ?? jest.signal}`})`);
+  runLabJest('overlay-throughput.bench.ts', { OJA_OVERLAY_BENCH_OUT: out, OJA_OVERLAY_BENCH_MIB: String(flags.mib), OJA_OVERLAY_BENCH_REPEATS: String(flags.repeats) }, TIMEOUT_MS);
   const [run] = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const ratio = Math.round((run.overlay.mbitPerSecond / run.wireguardGo.mbitPerSecond) * 100) / 100;
   const figures = {
