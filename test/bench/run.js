@@ -5,7 +5,7 @@ const { spawnSync } = require('node:child_process');
 const { readdirSync } = require('node:fs');
 const path = require('node:path');
 
-const NOT_BENCHES = new Set(['run', 'lib']);
+const NOT_BENCHES = new Set(['run', 'lib', 'synthetic-cluster']);
 const available = readdirSync(__dirname)
   .filter((f) => f.endsWith('.js') && !NOT_BENCHES.has(f.slice(0, -3)))
   .map((f) => f.slice(0, -3))

@@ -41,12 +41,25 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
    * in (so the event outlives them) and the tenant is taken from the deployment when not given.
    */
   async record(event: NewEvent, tx: EntityManager = this.ds.manager): Promise<void> {
+    await this.recordAll([event], tx);
+  }
+
+  /** Records several events in one statement (an evaluation placing thousands of instances), in order. */
+  async recordAll(events: readonly NewEvent[], tx: EntityManager = this.ds.manager): Promise<void> {
+    if (events.length === 0) return;
+    const column = <T>(pick: (e: NewEvent) => T) => events.map(pick);
     await tx.query(
       `INSERT INTO events (tenant_id, deployment_id, deployment_name, node_id, node_name, instance_id, type, message)
-       VALUES (COALESCE($1::uuid, (SELECT tenant_id FROM deployments WHERE id = $2::uuid)),
-               $2::uuid, (SELECT name FROM deployments WHERE id = $2::uuid),
-               $3::uuid, (SELECT name FROM nodes WHERE id = $3::uuid), $4::uuid, $5, $6)`,
-      [event.tenantId ?? null, event.deploymentId ?? null, event.nodeId ?? null, event.instanceId ?? null, event.type, event.message],
+       SELECT COALESCE(e.tenant_id, d.tenant_id), e.deployment_id, d.name, e.node_id, n.name, e.instance_id, e.type, e.message
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
+              WITH ORDINALITY AS e(tenant_id, deployment_id, node_id, instance_id, type, message, ord)
+         LEFT JOIN deployments d ON d.id = e.deployment_id
+         LEFT JOIN nodes n ON n.id = e.node_id
+        ORDER BY e.ord`,
+      [
+        column((e) => e.tenantId ?? null), column((e) => e.deploymentId ?? null), column((e) => e.nodeId ?? null),
+        column((e) => e.instanceId ?? null), column((e) => e.type), column((e) => e.message),
+      ],
     );
   }
 

@@ -157,7 +157,7 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
       }
     }
     await this.repository.bumpNodeGenerations(tx, [...changed]);
-    for (const event of events) await this.events.record(event, tx);
+    await this.events.recordAll(events, tx);
     return { evaluatedGeneration: deployment.generation, changedNodes: [...changed], placed, deregistered: deregistered.length > 0 };
   }
 }
