@@ -29,35 +29,70 @@ export interface InstanceRow {
 /** Fields a change may set; every change also bumps generation and updated_at. */
 export type DeploymentChange = Partial<Pick<DeploymentEntity, 'replicas' | 'currentRevision' | 'paused' | 'status' | 'statusReason' | 'progressAt'>>;
 
+const SELECT_WITH_SPEC = `
+  SELECT d.id, d.tenant_id, d.name, d.replicas, d.current_revision, d.generation, d.paused, d.status, d.status_reason,
+         d.progress_at, d.created_at, d.updated_at, r.spec
+    FROM deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision`;
+
+interface DeploymentRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  replicas: number;
+  current_revision: number;
+  generation: string;
+  paused: boolean;
+  status: DeploymentEntity['status'];
+  status_reason: string | null;
+  progress_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  spec: DeploymentSpec;
+}
+
+function toDeploymentWithSpec(r: DeploymentRow): DeploymentWithSpec {
+  const deployment = Object.assign(new DeploymentEntity(), {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    replicas: r.replicas,
+    currentRevision: r.current_revision,
+    generation: r.generation,
+    paused: r.paused,
+    status: r.status,
+    statusReason: r.status_reason,
+    progressAt: r.progress_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+  return { deployment, spec: r.spec };
+}
+
 @Injectable()
 export class DeploymentRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /** The deployment and its current spec, unlocked (one statement, so one consistent snapshot). */
+  async find(tenantId: string, name: string): Promise<DeploymentWithSpec | undefined> {
+    const rows: DeploymentRow[] = await this.ds.query(`${SELECT_WITH_SPEC} WHERE d.tenant_id = $1 AND d.name = $2`, [tenantId, name]);
+    return rows.length ? toDeploymentWithSpec(rows[0]) : undefined;
+  }
+
   /**
-   * The deployment and its current spec; with `tx` the row is locked FOR NO KEY UPDATE (not FOR UPDATE:
-   * an evaluation holding the row may still insert instances and events that reference it).
+   * The deployment locked FOR NO KEY UPDATE for the rest of `tx` (not FOR UPDATE: an evaluation holding the
+   * row may still insert instances and events that reference it), then its current spec. Two statements: a
+   * join locked while another transaction changes current_revision could lose the row on recheck.
    */
-  async findByName(tenantId: string, name: string, tx?: EntityManager): Promise<DeploymentWithSpec | undefined> {
-    const manager = tx ?? this.ds.manager;
-    const deployment = await manager.getRepository(DeploymentEntity).findOne({
-      where: { tenantId, name },
-      ...(tx ? { lock: { mode: 'for_no_key_update' as const } } : {}),
-    });
+  async lock(tx: EntityManager, tenantId: string, name: string): Promise<DeploymentWithSpec | undefined> {
+    const deployment = await tx.getRepository(DeploymentEntity).findOne({ where: { tenantId, name }, lock: { mode: 'for_no_key_update' } });
     if (!deployment) return undefined;
-    const revision = await manager.getRepository(RevisionEntity).findOneByOrFail({ deploymentId: deployment.id, number: deployment.currentRevision });
+    const revision = await tx.getRepository(RevisionEntity).findOneByOrFail({ deploymentId: deployment.id, number: deployment.currentRevision });
     return { deployment, spec: revision.spec };
   }
 
   async listWithSpecs(tenantId: string): Promise<DeploymentWithSpec[]> {
-    const deployments = await this.ds.getRepository(DeploymentEntity).find({ where: { tenantId }, order: { name: 'ASC' } });
-    const specs: { deployment_id: string; spec: DeploymentSpec }[] = await this.ds.query(
-      `SELECT r.deployment_id, r.spec FROM revisions r JOIN deployments d ON d.id = r.deployment_id AND r.number = d.current_revision
-        WHERE d.tenant_id = $1`,
-      [tenantId],
-    );
-    const specById = new Map(specs.map((r) => [r.deployment_id, r.spec]));
-    // A deployment created between the two reads has no spec here yet: leave it for the next listing.
-    return deployments.filter((d) => specById.has(d.id)).map((deployment) => ({ deployment, spec: specById.get(deployment.id) as DeploymentSpec }));
+    const rows: DeploymentRow[] = await this.ds.query(`${SELECT_WITH_SPEC} WHERE d.tenant_id = $1 ORDER BY d.name`, [tenantId]);
+    return rows.map(toDeploymentWithSpec);
   }
 
   async insert(tx: EntityManager, d: { tenantId: string; name: string; replicas: number; spec: DeploymentSpec }): Promise<DeploymentEntity> {
@@ -65,17 +100,18 @@ export class DeploymentRepository {
     const deployment = await repo.save(
       repo.create({ tenantId: d.tenantId, name: d.name, replicas: d.replicas, currentRevision: 1, generation: '1', paused: false, status: 'progressing', progressAt: new Date() }),
     );
-    await this.insertRevision(tx, deployment.id, 1, d.spec);
+    await this.appendRevision(tx, deployment.id, d.spec);
     return deployment;
   }
 
-  async insertRevision(tx: EntityManager, deploymentId: string, number: number, spec: DeploymentSpec): Promise<void> {
-    await tx.getRepository(RevisionEntity).insert({ deploymentId, number, spec });
-  }
-
-  async nextRevisionNumber(tx: EntityManager, deploymentId: string): Promise<number> {
-    const [{ next }] = await tx.query(`SELECT COALESCE(MAX(number), 0) + 1 AS next FROM revisions WHERE deployment_id = $1`, [deploymentId]);
-    return Number(next);
+  /** Stores `spec` as the deployment's next revision and returns its number (the caller holds the row lock). */
+  async appendRevision(tx: EntityManager, deploymentId: string, spec: DeploymentSpec): Promise<number> {
+    const [{ number }] = await tx.query(
+      `INSERT INTO revisions (deployment_id, number, spec)
+       SELECT $1, COALESCE(MAX(number), 0) + 1, $2::jsonb FROM revisions WHERE deployment_id = $1 RETURNING number`,
+      [deploymentId, JSON.stringify(spec)],
+    );
+    return number;
   }
 
   /** Applies `change` in place, bumping generation (the caller holds the row lock). */

@@ -77,7 +77,7 @@ export class DeploymentsService {
   async delete(tenant: TenantContext, name: string): Promise<void> {
     const nodeIds = await this.transactor.run(async (tx) => {
       await this.quota.lockTenant(tx, tenant.tenantId);
-      const current = await this.deployments.findByName(tenant.tenantId, name, tx);
+      const current = await this.deployments.lock(tx, tenant.tenantId, name);
       if (!current) throw notFound(`deployment "${name}" not found`);
       await this.events.record(
         { tenantId: tenant.tenantId, deploymentId: current.deployment.id, type: 'deployment.deleted', message: `deployment ${name} deleted` },
@@ -101,7 +101,7 @@ export class DeploymentsService {
   ): Promise<DeploymentView> {
     const result = await this.transactor.run(async (tx) => {
       const tenantRow = await this.quota.lockTenant(tx, tenant.tenantId);
-      const current = await this.deployments.findByName(tenant.tenantId, name, tx);
+      const current = await this.deployments.lock(tx, tenant.tenantId, name);
       if (!current) throw notFound(`deployment "${name}" not found`);
       const decision = await decide(tx, current, tenantRow);
       if (!decision) return current;
@@ -120,7 +120,7 @@ export class DeploymentsService {
   }
 
   private async find(tenant: TenantContext, name: string): Promise<DeploymentWithSpec> {
-    const found = await this.deployments.findByName(tenant.tenantId, name);
+    const found = await this.deployments.find(tenant.tenantId, name);
     if (!found) throw notFound(`deployment "${name}" not found`);
     return found;
   }

@@ -75,8 +75,7 @@ export class RolloutRepository {
   async rollBack(tx: EntityManager, deploymentId: string, current: number): Promise<RolledBack | null> {
     const target = await this.deployments.findPreviousRevision(tx, deploymentId, current);
     if (!target) return null;
-    const as = await this.deployments.nextRevisionNumber(tx, deploymentId);
-    await this.deployments.insertRevision(tx, deploymentId, as, target.spec);
+    const as = await this.deployments.appendRevision(tx, deploymentId, target.spec);
     await tx.query(
       `UPDATE deployments SET current_revision = $2, status = 'progressing', status_reason = NULL, progress_at = now(),
               generation = generation + 1, updated_at = now()

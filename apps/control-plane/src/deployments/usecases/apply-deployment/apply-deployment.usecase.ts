@@ -1,15 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { deploymentSpecSchema, dnsLabel, type DeploymentSpec, type DeploymentView } from '@oja/contracts';
+import type { EntityManager } from 'typeorm';
 import { badRequest } from '../../../api/problem';
 import { parseParam, parseRequest } from '../../../api/validation';
+import type { TenantContext } from '../../../auth/auth-context';
 import { CONFIG, type Config } from '../../../config/config';
 import { Transactor } from '../../../db/db.module';
 import { EventsService } from '../../../events/events.service';
 import { DeploymentRepository, type DeploymentWithSpec } from '../../deployment.repository';
 import { DeploymentsService } from '../../deployments.service';
 import { QuotaService } from '../../quota.service';
-import { sameTemplate } from '../../spec-compare';
+import { canonicalJson, sameTemplate } from '../../spec-compare';
 import type { ApplyDeploymentCommand } from './apply-deployment.command';
+
+const NEEDS_TENANT_LOCK = Symbol('needs the tenant lock');
+
+interface WriteOutcome {
+  result: DeploymentWithSpec;
+  created: boolean;
+}
 
 export interface ApplyResult {
   view: DeploymentView;
@@ -18,8 +27,9 @@ export interface ApplyResult {
 
 /**
  * Create or update a deployment from its spec. Idempotent: a new revision only when the template (spec minus
- * replicas, defaults filled in) changed; replicas live on the deployment row. Changes run under the tenant
- * row lock, so concurrent applies neither lose updates nor number revisions twice, and quotas hold.
+ * replicas, defaults filled in) changed; replicas live on the deployment row. Changes run under the deployment's
+ * row lock (and the tenant's when quota usage may move), so concurrent applies neither lose updates nor number
+ * revisions twice, and quotas hold.
  */
 @Injectable()
 export class ApplyDeploymentUseCase {
@@ -39,41 +49,50 @@ export class ApplyDeploymentUseCase {
   async execute(cmd: ApplyDeploymentCommand): Promise<ApplyResult> {
     const spec = this.parse(cmd);
     // Unchanged re-applies (the common case of `oja apply` in a loop) need no lock and no write.
-    const existing = await this.deployments.findByName(cmd.tenantId, spec.name);
+    const existing = await this.deployments.find(cmd.tenantId, spec.name);
     if (existing && isUnchanged(existing, spec)) return { view: await this.service.afterChange(existing), created: false };
+    // Changes that can move quota usage (creation, replicas, resources) serialize on the tenant row; a template-only
+    // change needs only the deployment's row, so one tenant's deployments update in parallel.
+    let lockTenant = !existing || changesClaim(existing, spec);
+    for (;;) {
+      const outcome = await this.transactor.run((tx) => this.write(tx, cmd, spec, lockTenant));
+      if (outcome !== NEEDS_TENANT_LOCK) return { view: await this.service.afterChange(outcome.result), created: outcome.created };
+      lockTenant = true; // write() never asks again once it holds the tenant row
+    }
+  }
 
-    const { result, created } = await this.transactor.run(async (tx) => {
-      const tenant = await this.quota.lockTenant(tx, cmd.tenantId);
-      const current = await this.deployments.findByName(cmd.tenantId, spec.name, tx);
-      if (!current) {
-        await this.quota.assertFits(tx, tenant, { deploymentId: '', replicas: spec.replicas, resources: spec.resources });
-        const deployment = await this.deployments.insert(tx, { tenantId: cmd.tenantId, name: spec.name, replicas: spec.replicas, spec });
-        await this.events.record(
-          { tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.created', message: `created with ${spec.replicas} replicas of ${spec.image} (revision 1)` },
-          tx,
-        );
-        return { result: { deployment, spec }, created: true };
-      }
-      if (isUnchanged(current, spec)) return { result: current, created: false };
-      await this.quota.assertFits(tx, tenant, { deploymentId: current.deployment.id, replicas: spec.replicas, resources: spec.resources });
-      const templateChanged = !sameTemplate(current.spec, spec);
-      const revision = templateChanged ? await this.deployments.nextRevisionNumber(tx, current.deployment.id) : undefined;
-      if (revision !== undefined) await this.deployments.insertRevision(tx, current.deployment.id, revision, spec);
-      const deployment = await this.deployments.update(tx, current.deployment, {
-        replicas: spec.replicas,
-        ...(revision !== undefined ? { currentRevision: revision } : {}),
-        status: 'progressing',
-        statusReason: null,
-        progressAt: new Date(),
-      });
-      const what = [
-        revision !== undefined ? `revision ${revision} (${spec.image})` : undefined,
-        spec.replicas !== current.deployment.replicas ? `${current.deployment.replicas} → ${spec.replicas} replicas` : undefined,
-      ].filter(Boolean);
-      await this.events.record({ tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.updated', message: `updated: ${what.join(', ')}` }, tx);
-      return { result: { deployment, spec: revision !== undefined ? spec : current.spec }, created: false };
+  /** One attempt; locks the tenant row first (when asked) and then the deployment row, as every writer does. */
+  private async write(tx: EntityManager, cmd: TenantContext, spec: DeploymentSpec, lockTenant: boolean): Promise<WriteOutcome | typeof NEEDS_TENANT_LOCK> {
+    const tenant = lockTenant ? await this.quota.lockTenant(tx, cmd.tenantId) : undefined;
+    const current = await this.deployments.lock(tx, cmd.tenantId, spec.name);
+    if (current && isUnchanged(current, spec)) return { result: current, created: false };
+    if (!current || changesClaim(current, spec)) {
+      // The state moved since the unlocked read: start again, holding the tenant row this time.
+      if (!tenant) return NEEDS_TENANT_LOCK;
+      await this.quota.assertFits(tx, tenant, { deploymentId: current?.deployment.id ?? '', replicas: spec.replicas, resources: spec.resources });
+    }
+    if (!current) {
+      const deployment = await this.deployments.insert(tx, { tenantId: cmd.tenantId, name: spec.name, replicas: spec.replicas, spec });
+      await this.events.record(
+        { tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.created', message: `created with ${spec.replicas} replicas of ${spec.image} (revision 1)` },
+        tx,
+      );
+      return { result: { deployment, spec }, created: true };
+    }
+    const revision = sameTemplate(current.spec, spec) ? undefined : await this.deployments.appendRevision(tx, current.deployment.id, spec);
+    const deployment = await this.deployments.update(tx, current.deployment, {
+      replicas: spec.replicas,
+      ...(revision !== undefined ? { currentRevision: revision } : {}),
+      status: 'progressing',
+      statusReason: null,
+      progressAt: new Date(),
     });
-    return { view: await this.service.afterChange(result), created };
+    const what = [
+      revision !== undefined ? `revision ${revision} (${spec.image})` : undefined,
+      spec.replicas !== current.deployment.replicas ? `${current.deployment.replicas} → ${spec.replicas} replicas` : undefined,
+    ].filter(Boolean);
+    await this.events.record({ tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.updated', message: `updated: ${what.join(', ')}` }, tx);
+    return { result: { deployment, spec: revision !== undefined ? spec : current.spec }, created: false };
   }
 
   /** Validates the document; the URL names the deployment (spec.name may be omitted, but must not differ). */
@@ -89,6 +108,11 @@ export class ApplyDeploymentUseCase {
     }
     return parseRequest(this.specSchema, doc);
   }
+}
+
+/** Whether applying `spec` changes what the deployment claims against the tenant's quota. */
+function changesClaim(current: DeploymentWithSpec, spec: DeploymentSpec): boolean {
+  return current.deployment.replicas !== spec.replicas || canonicalJson(current.spec.resources) !== canonicalJson(spec.resources);
 }
 
 function isUnchanged(current: DeploymentWithSpec, spec: DeploymentSpec): boolean {

@@ -38,8 +38,7 @@ export class RollbackDeploymentUseCase {
       }
       if (sameTemplate(target.spec, current.spec)) return undefined;
       await this.quota.assertFits(tx, tenant, { deploymentId: deployment.id, replicas: deployment.replicas, resources: target.spec.resources });
-      const revision = await this.deployments.nextRevisionNumber(tx, deployment.id);
-      await this.deployments.insertRevision(tx, deployment.id, revision, target.spec);
+      const revision = await this.deployments.appendRevision(tx, deployment.id, target.spec);
       return {
         change: { currentRevision: revision, status: 'progressing', statusReason: null, progressAt: new Date() },
         event: { type: 'deployment.rolledback', message: `rolled back to revision ${target.number} (as revision ${revision})` },
