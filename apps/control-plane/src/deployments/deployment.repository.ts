@@ -81,11 +81,16 @@ export class DeploymentRepository {
   /**
    * The deployment locked FOR NO KEY UPDATE for the rest of `tx` (not FOR UPDATE: an evaluation holding the
    * row may still insert instances and events that reference it), then its current spec. Two statements: a
-   * join locked while another transaction changes current_revision could lose the row on recheck.
+   * join locked while another transaction changes current_revision could lose the row on recheck. Pass
+   * `seen` (an unlocked read) to skip re-reading a spec that is still current.
    */
-  async lock(tx: EntityManager, tenantId: string, name: string): Promise<DeploymentWithSpec | undefined> {
+  async lock(tx: EntityManager, tenantId: string, name: string, seen?: DeploymentWithSpec): Promise<DeploymentWithSpec | undefined> {
     const deployment = await tx.getRepository(DeploymentEntity).findOne({ where: { tenantId, name }, lock: { mode: 'for_no_key_update' } });
     if (!deployment) return undefined;
+    // Revisions never change: the spec of an earlier read of the same revision is still the spec.
+    if (seen && seen.deployment.id === deployment.id && seen.deployment.currentRevision === deployment.currentRevision) {
+      return { deployment, spec: seen.spec };
+    }
     const revision = await tx.getRepository(RevisionEntity).findOneByOrFail({ deploymentId: deployment.id, number: deployment.currentRevision });
     return { deployment, spec: revision.spec };
   }

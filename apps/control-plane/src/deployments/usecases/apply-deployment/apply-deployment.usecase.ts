@@ -55,16 +55,22 @@ export class ApplyDeploymentUseCase {
     // change needs only the deployment's row, so one tenant's deployments update in parallel.
     let lockTenant = !existing || changesClaim(existing, spec);
     for (;;) {
-      const outcome = await this.transactor.run((tx) => this.write(tx, cmd, spec, lockTenant));
+      const outcome = await this.transactor.run((tx) => this.write(tx, cmd, spec, lockTenant, existing));
       if (outcome !== NEEDS_TENANT_LOCK) return { view: await this.service.afterChange(outcome.result), created: outcome.created };
       lockTenant = true; // write() never asks again once it holds the tenant row
     }
   }
 
   /** One attempt; locks the tenant row first (when asked) and then the deployment row, as every writer does. */
-  private async write(tx: EntityManager, cmd: TenantContext, spec: DeploymentSpec, lockTenant: boolean): Promise<WriteOutcome | typeof NEEDS_TENANT_LOCK> {
+  private async write(
+    tx: EntityManager,
+    cmd: TenantContext,
+    spec: DeploymentSpec,
+    lockTenant: boolean,
+    seen: DeploymentWithSpec | undefined,
+  ): Promise<WriteOutcome | typeof NEEDS_TENANT_LOCK> {
     const tenant = lockTenant ? await this.quota.lockTenant(tx, cmd.tenantId) : undefined;
-    const current = await this.deployments.lock(tx, cmd.tenantId, spec.name);
+    const current = await this.deployments.lock(tx, cmd.tenantId, spec.name, seen);
     if (current && isUnchanged(current, spec)) return { result: current, created: false };
     if (!current || changesClaim(current, spec)) {
       // The state moved since the unlocked read: start again, holding the tenant row this time.
