@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { EventsService } from '../../../apps/control-plane/src/events/events.service';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { specDoc, uniqueName } from '../../support/specs';
 
@@ -173,5 +174,14 @@ describe('deployments API', () => {
     expect(mine.body.items).toEqual([]);
     const admin = await cp.request('GET', `/v1/events?deployment=${name}&type=deployment.created`, { token: cp.adminToken });
     expect(admin.body.items.map((e: { type: string }) => e.type)).toEqual(['deployment.created']);
+  });
+
+  it('deletes events older than the retention period', async () => {
+    const ds = cp.app.get(DataSource);
+    await ds.query(`INSERT INTO events (type, message, at) VALUES ('test.old', 'old', now() - interval '30 days'), ('test.new', 'new', now())`);
+    const deleted = await cp.app.get(EventsService).pruneExpired();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    const left = await ds.query(`SELECT type FROM events WHERE type LIKE 'test.%'`);
+    expect(left).toEqual([{ type: 'test.new' }]);
   });
 });

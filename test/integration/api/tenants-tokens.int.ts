@@ -61,6 +61,17 @@ describe('tenants and tokens', () => {
     expect(minted.status).toBe(201);
     expect(minted.body).toEqual({ id: expect.any(String), token: expect.stringMatching(/^oja_/) });
     expect((await cp.request('GET', '/v1/deployments', { token: minted.body.token })).status).toBe(200);
+    // last_used_at is recorded (asynchronously, at most once a minute).
+    const ds = cp.app.get(DataSourceToken);
+    let used: { last_used_at: Date | null }[] = [];
+    for (let i = 0; i < 50 && !used[0]?.last_used_at; i++) {
+      used = await ds.query(`SELECT last_used_at FROM api_tokens WHERE id = $1`, [minted.body.id]);
+      if (!used[0]?.last_used_at) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(used[0].last_used_at).not.toBeNull();
+    const stored = await ds.query(`SELECT hash, prefix FROM api_tokens WHERE id = $1`, [minted.body.id]);
+    expect(stored[0].prefix).toBe(minted.body.token.slice(0, 12));
+    expect(JSON.stringify(stored)).not.toContain(minted.body.token);
 
     const revoke = await cp.request('DELETE', `/v1/tokens/${minted.body.id}`, { token: t.token });
     expect(revoke.status).toBe(204);
@@ -80,7 +91,12 @@ describe('tenants and tokens', () => {
     expect(Date.parse(minted.body.expiresAt)).toBeGreaterThan(Date.now());
     expect((await cp.request('GET', '/v1/deployments', { token: minted.body.token })).status).toBe(200);
     await cp.app.get(DataSourceToken).query(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [minted.body.id]);
-    const expired = await cp.request('GET', '/v1/deployments', { token: minted.body.token });
+    // A replica may reuse a token lookup for a moment: poll (bounded) rather than expect the very next request.
+    let expired = await cp.request('GET', '/v1/deployments', { token: minted.body.token });
+    for (let i = 0; i < 50 && expired.status !== 401; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expired = await cp.request('GET', '/v1/deployments', { token: minted.body.token });
+    }
     expect(expired.status).toBe(401);
     expect(expired.body.detail).toMatch(/expired/);
   });
