@@ -49,8 +49,12 @@ export class OverlayCluster {
     return cluster;
   }
 
-  /** Kills the control plane (SIGKILL by default) and starts a new one on the same addresses, database and queue. */
-  async restartControlPlane(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /**
+   * Kills the control plane (SIGKILL by default) and starts a new one on the same addresses, database and queue;
+   * `env` changes settings from then on (e.g. another OJA_NODE_GRACE_SECONDS).
+   */
+  async restartControlPlane(signal: NodeJS.Signals = 'SIGKILL', env: Record<string, string> = {}): Promise<void> {
+    this.env = { ...this.env, ...env };
     const { process: child, httpUrl, grpcAddress } = this.controlPlane;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
