@@ -3,16 +3,18 @@
 // API latency at fixed rates against the built control plane (child process on 127.0.0.1, fresh database):
 // PUT /v1/deployments/<name> alternating two specs over many names, then GET /v1/deployments/<name>.
 // Usage: npm run bench -- api [--put-rate 500] [--get-rate 1000] [--seconds 10] [--names 200] [--tenants 1] [--connections 32]
+//   [--node-flags "-r /path/to/profiler.js"] (extra flags for the control plane's node) [--record no] (no row in docs/benchmarks.md)
 // Goal reported against: mutating p99 <= 50 ms at 500 req/s. `--tenants N` spreads the names over N tenants
 // (applies of one tenant serialize on its row lock, so this shows how much of the latency that lock is).
+const { readdirSync, readFileSync } = require('node:fs');
 const autocannon = require('autocannon');
 const { api, appendResult, machine, parseFlags, printResult, startControlPlane } = require('./lib');
 
 const PUT_P99_GOAL_MS = 50;
 
 async function main() {
-  const opts = parseFlags(process.argv.slice(2), { putRate: 500, getRate: 1000, seconds: 10, names: 200, tenants: 1, connections: 32 });
-  const cp = await startControlPlane();
+  const opts = parseFlags(process.argv.slice(2), { putRate: 500, getRate: 1000, seconds: 10, names: 200, tenants: 1, connections: 32, nodeFlags: '', record: 'yes' });
+  const cp = await startControlPlane({ nodeArgs: opts.nodeFlags.split(/\s+/).filter(Boolean) });
   try {
     const tokens = [];
     for (let t = 0; t < opts.tenants; t++) {
@@ -38,7 +40,7 @@ async function main() {
     for (const [i, name] of names.entries()) await api(cp.baseUrl, 'PUT', `/v1/deployments/${name}`, { token: tokenOf(i), body: spec(name, 1) });
 
     let putCount = 0;
-    const put = await fire(cp.baseUrl, opts, opts.putRate, {
+    const put = await fire(cp, opts, opts.putRate, {
       method: 'PUT',
       setupRequest: (req) => {
         const i = putCount++;
@@ -52,7 +54,7 @@ async function main() {
       },
     });
     let getCount = 0;
-    const get = await fire(cp.baseUrl, opts, opts.getRate, {
+    const get = await fire(cp, opts, opts.getRate, {
       method: 'GET',
       setupRequest: (req) => {
         const n = getCount++ % names.length;
@@ -70,10 +72,12 @@ async function main() {
       goal: { putP99Ms: PUT_P99_GOAL_MS, met: put.p99Ms <= PUT_P99_GOAL_MS && put.errors === 0 && put.non2xx === 0 },
       machine: machine(),
     };
-    console.log(`PUT ${put.rate}/s: p50 ${put.p50Ms} ms, p99 ${put.p99Ms} ms, ${put.throughput} req/s, ${put.errors} errors, ${put.non2xx} non-2xx`);
-    console.log(`GET ${get.rate}/s: p50 ${get.p50Ms} ms, p99 ${get.p99Ms} ms, ${get.throughput} req/s, ${get.errors} errors, ${get.non2xx} non-2xx`);
+    for (const [verb, r] of [['PUT', put], ['GET', get]]) {
+      const cpu = r.cpuMsPerRequest ? `; CPU ms/request: control plane ${r.cpuMsPerRequest.controlPlane}, postgres ${r.cpuMsPerRequest.postgres}` : '';
+      console.log(`${verb} ${r.rate}/s: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.throughput} req/s, ${r.errors} errors, ${r.non2xx} non-2xx${cpu}`);
+    }
     console.log(`goal PUT p99 <= ${PUT_P99_GOAL_MS} ms at ${put.rate}/s: ${figures.goal.met ? 'met' : 'NOT met'}`);
-    appendResult('api', { tenants: opts.tenants, put, get, goalMet: figures.goal.met }, {
+    if (opts.record !== 'no') appendResult('api', { tenants: opts.tenants, put, get, goalMet: figures.goal.met }, {
       summary: `${opts.tenants} tenant(s): PUT ${put.rate}/s p99 ${put.p99Ms} ms (goal ≤ ${PUT_P99_GOAL_MS}: ${figures.goal.met ? 'met' : 'not met'}); GET ${get.rate}/s p99 ${get.p99Ms} ms`,
     });
     printResult(figures);
@@ -82,10 +86,14 @@ async function main() {
   }
 }
 
-/** autocannon at a fixed overall rate for the given seconds; latency figures in ms. */
-async function fire(baseUrl, opts, rate, request) {
+/**
+ * autocannon at a fixed overall rate for the given seconds; latency figures in ms. Also the CPU time per request
+ * of the control plane and of its Postgres backends: unlike latency, that hardly moves with the machine's load.
+ */
+async function fire(cp, opts, rate, request) {
+  const cpuBefore = cpuMs(cp);
   const result = await autocannon({
-    url: baseUrl,
+    url: cp.baseUrl,
     connections: opts.connections,
     overallRate: rate,
     duration: opts.seconds,
@@ -102,7 +110,37 @@ async function fire(baseUrl, opts, rate, request) {
     maxMs: result.latency.max,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    ...cpuMsPerRequest(cpuBefore, cpuMs(cp), result.requests.total),
   };
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/** CPU milliseconds used so far by the control plane and by the Postgres backends of its database (Linux /proc). */
+function cpuMs(cp) {
+  const ticks = (pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS; // utime + stime
+  };
+  try {
+    let postgres = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${cp.database.name} `)) postgres += ticks(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { controlPlane: ticks(cp.pid), postgres };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+function cpuMsPerRequest(before, after, requests) {
+  if (!before || !after || requests === 0) return {};
+  const per = (key) => Math.round(((after[key] - before[key]) / requests) * 100) / 100;
+  return { cpuMsPerRequest: { controlPlane: per('controlPlane'), postgres: per('postgres') } };
 }
 
 main().catch((err) => {
