@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { MintedToken } from './token';
+import { TtlCache } from './ttl-cache';
+
+/**
+ * How long a token lookup is reused. Revoking through this replica takes effect at once (the entry is dropped);
+ * on another replica a revoked or expired-by-deletion token keeps working for at most this long.
+ */
+export const TOKEN_CACHE_TTL_MS = 1000;
+const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 
 export interface TokenRecord {
   id: string;
@@ -13,9 +21,15 @@ export interface TokenRecord {
 
 @Injectable()
 export class ApiTokenRepository {
+  /** Known tokens by hash (unknown ones are not cached: garbage tokens must not fill memory). */
+  private readonly cache = new TtlCache<string, TokenRecord>(TOKEN_CACHE_TTL_MS, TOKEN_CACHE_MAX_ENTRIES);
+
   constructor(private readonly ds: DataSource) {}
 
+  /** The token with this hash; answered from a short cache (see TOKEN_CACHE_TTL_MS), as every request asks. */
   async findByHash(hash: string): Promise<TokenRecord | undefined> {
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
     const rows: TokenRecord[] = await this.ds.query(
       `SELECT t.id, t.tenant_id AS "tenantId", n.name AS "tenantName", t.expires_at AS "expiresAt",
               t.revoked_at AS "revokedAt", t.last_used_at AS "lastUsedAt"
@@ -23,11 +37,14 @@ export class ApiTokenRepository {
         WHERE t.hash = $1`,
       [hash],
     );
+    if (rows[0]) this.cache.set(hash, rows[0]);
     return rows[0];
   }
 
-  async touch(id: string): Promise<void> {
-    await this.ds.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [id]);
+  /** Records a use of the token (also on the cached record, so that requests within the TTL don't write again). */
+  async touch(record: TokenRecord): Promise<void> {
+    record.lastUsedAt = new Date();
+    await this.ds.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [record.id]);
   }
 
   async insert(
@@ -48,6 +65,7 @@ export class ApiTokenRepository {
       `UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL`,
       [id, tenantId],
     )) as [unknown, number];
+    this.cache.deleteWhere((record) => record.id === id);
     return count > 0;
   }
 

@@ -40,7 +40,7 @@ export class AuthGuard implements CanActivate {
     if (record.revokedAt) throw unauthorized('token has been revoked');
     if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) throw unauthorized('token has expired');
     if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
-      this.tokens.touch(record.id).catch((err: Error) => this.logger.warn(`could not record token use: ${err.message}`));
+      this.tokens.touch(record).catch((err: Error) => this.logger.warn(`could not record token use: ${err.message}`));
     }
     return { tokenId: record.id, tenantId: record.tenantId, tenantName: record.tenantName };
   }
