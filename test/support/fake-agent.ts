@@ -259,6 +259,7 @@ export class FakeAgent {
   /** Drops the stream (as a network failure or agent restart would). */
   disconnect(): void {
     this.stopHeartbeats();
+    this.openLogRequests.clear(); // as the real agent aborts its log streams when the stream drops
     this.stream?.cancel();
     this.stream = undefined;
     this.client?.close();

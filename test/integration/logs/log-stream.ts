@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { LogEntry } from '@oja/contracts';
 
 /** A logs request read as it streams: entries arrive in `entries`; close() disconnects like a client going away. */
@@ -10,27 +11,34 @@ export interface LogStream {
   close(): void;
 }
 
-/** `cp` is any control plane reachable over HTTP (in-process in tests, a process in the lab). */
-export async function openLogs(cp: { baseUrl: string }, token: string, path: string): Promise<LogStream> {
-  const abort = new AbortController();
-  const res = await fetch(cp.baseUrl + path, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
-  const entries: LogEntry[] = [];
-  const ended = (async () => {
-    if (!res.body) return;
-    const decoder = new TextDecoder();
-    let rest = '';
-    try {
-      for await (const chunk of res.body) {
-        rest += decoder.decode(chunk as Uint8Array, { stream: true });
+/**
+ * Opens GET `path` on its own connection (node:http without keep-alive: closing it is an unambiguous client
+ * disconnect, and no pooled connection outlives the test). `cp` is any control plane reachable over HTTP
+ * (in-process in tests, a process in the lab).
+ */
+export function openLogs(cp: { baseUrl: string }, token: string, path: string): Promise<LogStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(cp.baseUrl + path, { headers: { authorization: `Bearer ${token}` }, agent: false });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const entries: LogEntry[] = [];
+      let rest = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        rest += chunk;
         const lines = rest.split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) if (line) entries.push(JSON.parse(line) as LogEntry);
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-    }
-  })();
-  return { status: res.status, contentType: res.headers.get('content-type'), entries, ended, close: () => abort.abort() };
+      });
+      const ended = new Promise<void>((done) => {
+        res.once('end', done);
+        res.once('error', () => undefined);
+      });
+      const contentType = res.headers['content-type'];
+      resolve({ status: res.statusCode ?? 0, contentType: contentType ?? null, entries, ended, close: () => req.destroy() });
+    });
+    req.end();
+  });
 }
 
 /** Reads a whole (non-follow) logs answer. */

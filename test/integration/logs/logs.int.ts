@@ -116,6 +116,26 @@ describe('GET /v1/deployments/:name/logs', () => {
     await waitFor(async () => (await logStreams()) === 0, 'oja_log_streams back to 0');
   });
 
+  it('keeps following an instance whose agent reconnects, without repeating lines', async () => {
+    const agent = agents[1];
+    const [id] = agent.desiredIds();
+    const stream = await openLogs(cp, tenant.token, `/v1/deployments/web/logs?follow=1&tail=0&instance=${id}`);
+    await waitFor(() => agent.openLogRequests.size === 1, 'the follow request');
+    agent.log(id, { ts: new Date().toISOString(), stream: 'stdout', line: 'before the reconnect' });
+    await waitFor(() => stream.entries.some((e) => e.line === 'before the reconnect'), 'the first line');
+
+    agent.disconnect();
+    agent.connect();
+    await waitFor(() => agent.openLogRequests.size === 1, 'the follow request opened again after the reconnect');
+    agent.log(id, { ts: new Date().toISOString(), stream: 'stdout', line: 'after the reconnect' });
+    await waitFor(() => stream.entries.some((e) => e.line === 'after the reconnect'), 'the line after the reconnect');
+    stream.close();
+
+    expect(stream.entries.filter((e) => e.line === 'before the reconnect')).toHaveLength(1);
+    expect(stream.entries.some((e) => e.line.startsWith('oja: log stream interrupted') && e.instance === id)).toBe(true);
+    await waitFor(() => agent.openLogRequests.size === 0, 'cancelled on disconnect');
+  });
+
   it('tells the reader when an instance could not be read', async () => {
     const [id] = agents[0].desiredIds();
     const lines = agents[0].logLines.get(id) as FakeLogLine[];

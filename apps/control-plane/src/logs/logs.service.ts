@@ -7,13 +7,15 @@ import { Gauge, type Registry } from 'prom-client';
 import { notFound } from '../api/problem';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
 import { LogRouter } from './log-router';
-import { mergeByTime } from './log-merge';
+import { mergeByTime, timestampKey } from './log-merge';
 import { resolveSince, selectInstance } from './log-query';
 import { LogsRepository, type LogInstance } from './logs.repository';
 import { notice } from './ndjson-writer';
 
 /** How often a follow request looks for instances that started since (rollouts, scale-ups, restarts). */
 export const FOLLOW_POLL_MS = 1000;
+/** A follow stream that failed (agent disconnected, node unreachable) is opened again after this long. */
+export const FOLLOW_RETRY_MS = 5000;
 /** Without --tail, a non-follow request keeps at most this many of the newest lines per instance (it must hold them to merge). */
 export const MAX_LINES_PER_INSTANCE = 50_000;
 
@@ -34,6 +36,16 @@ export interface PreparedLogs {
 }
 
 type Emit = (entry: LogEntry) => void;
+
+/** One instance followed: the container it reads, where it got to, and whether it failed. */
+interface FollowedStream {
+  containerId: string;
+  openedAt: string;
+  lastTs?: string;
+  lastKey?: string;
+  failedAt?: number;
+  cancel: () => void;
+}
 
 function toEntry(instance: LogInstance, chunk: LogChunk): LogEntry {
   return {
@@ -121,26 +133,23 @@ export class LogsService {
   }
 
   private async follow(logs: PreparedLogs, emit: Emit, signal: AbortSignal): Promise<void> {
-    /** Open streams by instance id, with the container they read. */
-    const open = new Map<string, { containerId: string; cancel: () => void }>();
+    const open = new Map<string, FollowedStream>();
     let first = true;
     try {
       while (!signal.aborted) {
         if (!(await this.repository.exists(logs.deploymentId))) return; // deleted: nothing more will come
         for (const instance of await this.instances(logs)) {
           const current = open.get(instance.id);
-          if (current?.containerId === instance.containerId) continue;
+          const sameContainer = current?.containerId === instance.containerId;
+          const retry = current?.failedAt !== undefined && Date.now() - current.failedAt >= FOLLOW_RETRY_MS;
+          if (current && sameContainer && !retry) continue;
           current?.cancel();
-          // Instances found after the start are new (or restarted): all their lines are new too.
-          const window = first ? { tail: logs.tail, since: logs.since } : { tail: -1, since: logs.since };
-          const entry = { containerId: instance.containerId, cancel: () => undefined as void };
-          entry.cancel = this.open(instance, { follow: true, ...window }, {
-            onChunk: (chunk) => emit(toEntry(instance, chunk)),
-            onEnd: (error) => {
-              if (error) emit(notice(`log stream ended: ${error}`, { instance: instance.id, node: instance.nodeName }));
-            },
-          });
-          open.set(instance.id, entry);
+          // Same container after a failure (e.g. its agent reconnected to another replica): go on after the last line
+          // seen. Instances found after the start are new (or restarted): all their lines are new too.
+          const window = current && sameContainer
+            ? { tail: -1, since: current.lastTs ?? current.openedAt }
+            : first ? { tail: logs.tail, since: logs.since } : { tail: -1, since: logs.since };
+          open.set(instance.id, this.followOne(instance, window, current && sameContainer ? current.lastKey : undefined, emit));
         }
         first = false;
         await sleep(FOLLOW_POLL_MS, undefined, { signal }).catch(() => undefined);
@@ -148,6 +157,29 @@ export class LogsService {
     } finally {
       for (const { cancel } of open.values()) cancel();
     }
+  }
+
+  /** Follows one instance; when resuming, lines up to `seenKey` (already emitted) are skipped. */
+  private followOne(instance: LogInstance, window: { tail: number; since: string }, seenKey: string | undefined, emit: Emit): FollowedStream {
+    const stream: FollowedStream = { containerId: instance.containerId, openedAt: new Date().toISOString(), lastKey: seenKey, cancel: () => undefined };
+    let skipUntil = seenKey;
+    stream.cancel = this.open(instance, { follow: true, ...window }, {
+      onChunk: (chunk) => {
+        const entry = toEntry(instance, chunk);
+        const key = timestampKey(entry.ts);
+        if (skipUntil !== undefined && key <= skipUntil) return;
+        skipUntil = undefined;
+        stream.lastKey = key;
+        stream.lastTs = entry.ts;
+        emit(entry);
+      },
+      onEnd: (error) => {
+        if (!error) return; // the container went away: nothing more to read
+        stream.failedAt = Date.now();
+        emit(notice(`log stream interrupted (${error}); retrying`, { instance: instance.id, node: instance.nodeName }));
+      },
+    });
+    return stream;
   }
 
   /**
