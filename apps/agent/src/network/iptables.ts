@@ -1,6 +1,8 @@
 import { CommandError, type CommandRunner } from '@oja/wireguard';
 import { restoreInput, type Hook, type OwnedChains } from './firewall';
 
+const MAX_HOOK_COPIES = 32;
+
 /** iptables of the host (the agent's netns), for chains oja owns and the jumps into them. */
 export class Iptables {
   constructor(private readonly runner: CommandRunner) {}
@@ -16,9 +18,9 @@ export class Iptables {
     await this.runner.run('iptables', ['--wait', '-t', hook.table, '-I', hook.from, '1', '-j', hook.to]);
   }
 
-  /** Deletes every copy of the jump, then the chain itself; absent ones are fine. */
+  /** Deletes every copy of the jump (bounded: a runaway never loops forever), then the chain itself; absent ones are fine. */
   async removeHookAndChain(hook: Hook): Promise<void> {
-    while (await this.succeeds(['-t', hook.table, '-D', hook.from, '-j', hook.to]));
+    for (let copies = 0; copies < MAX_HOOK_COPIES && (await this.succeeds(['-t', hook.table, '-D', hook.from, '-j', hook.to])); copies++);
     await this.deleteChain(hook.table, hook.to);
   }
 

@@ -25,6 +25,8 @@ export interface OverlayOptions {
   docker: Docker;
   log: Logger;
   runner?: CommandRunner;
+  /** The sysctl file turning on iptables for bridged traffic (tests point it elsewhere). */
+  bridgeNfCallIptables?: string;
 }
 
 /** Saved after every change so a restarted agent brings the same overlay up before it reaches the control plane. */
@@ -147,7 +149,7 @@ export class Overlay {
         privateKeyPath: join(this.options.dataDir, KEY_FILE),
         routes: [plan.pool],
       });
-      await writeFile(BRIDGE_NF_CALL_IPTABLES, '1').catch((err: Error) =>
+      await writeFile(this.options.bridgeNfCallIptables ?? BRIDGE_NF_CALL_IPTABLES, '1').catch((err: Error) =>
         this.options.log.warn({ err: err.message }, 'cannot enable bridge-nf-call-iptables: containers on this node are not isolated from each other'),
       );
       this.plan = plan;
