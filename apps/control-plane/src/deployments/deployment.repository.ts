@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeploymentSpec, HealthCheckView, InstanceState } from '@oja/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeploymentEntity, RevisionEntity, type DesiredState } from '../db/entities';
+import { isUniqueViolation } from '../db/errors';
 import type { StatusInstance } from './deployment-status';
 import type { DeploymentClaim } from './quota';
 
@@ -50,8 +51,15 @@ interface DeploymentRow {
   spec: DeploymentSpec;
 }
 
+/** The deployments columns a DeploymentEntity is made of (RETURNING lists them unqualified). */
+const DEPLOYMENT_COLUMNS = 'id, tenant_id, name, replicas, current_revision, generation, paused, status, status_reason, progress_at, created_at, updated_at';
+
 function toDeploymentWithSpec(r: DeploymentRow): DeploymentWithSpec {
-  const deployment = Object.assign(new DeploymentEntity(), {
+  return { deployment: toDeployment(r), spec: r.spec };
+}
+
+function toDeployment(r: Omit<DeploymentRow, 'spec'>): DeploymentEntity {
+  return Object.assign(new DeploymentEntity(), {
     id: r.id,
     tenantId: r.tenant_id,
     name: r.name,
@@ -65,7 +73,6 @@ function toDeploymentWithSpec(r: DeploymentRow): DeploymentWithSpec {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
-  return { deployment, spec: r.spec };
 }
 
 @Injectable()
@@ -117,6 +124,40 @@ export class DeploymentRepository {
       [deploymentId, JSON.stringify(spec)],
     );
     return number;
+  }
+
+  /**
+   * Optimistic and in ONE statement (no transaction round trips): makes `spec` the deployment's next revision (status
+   * progressing) and records the event, only if the row is still at the generation of `seen`. The UPDATE locks the row
+   * and re-checks the generation on its latest version, so of two racing writers exactly one wins; every writer of a
+   * revision bumps the generation, so the next number is free when it matched. `event.message` is a format() string
+   * whose `%s` is the new revision number (write `%%` for a percent sign). Undefined when the row moved or is gone:
+   * nothing was written, and the caller decides again under the row lock.
+   */
+  async appendRevisionIfUnmoved(seen: DeploymentEntity, spec: DeploymentSpec, event: { type: string; message: string }): Promise<DeploymentEntity | undefined> {
+    try {
+      const rows: Omit<DeploymentRow, 'spec'>[] = await this.ds.query(
+        `WITH moved AS (
+           UPDATE deployments
+              SET current_revision = (SELECT MAX(number) + 1 FROM revisions WHERE deployment_id = $1), generation = generation + 1,
+                  status = 'progressing', status_reason = NULL, progress_at = now(), updated_at = now()
+            WHERE id = $1 AND generation = $2
+           RETURNING ${DEPLOYMENT_COLUMNS}
+         ), revision AS (
+           INSERT INTO revisions (deployment_id, number, spec) SELECT id, current_revision, $3::jsonb FROM moved
+         ), event AS (
+           INSERT INTO events (tenant_id, deployment_id, deployment_name, type, message)
+           SELECT tenant_id, id, name, $4, format($5, current_revision) FROM moved
+         )
+         SELECT * FROM moved`,
+        [seen.id, seen.generation, JSON.stringify(spec), event.type, event.message],
+      );
+      return rows.length ? toDeployment(rows[0]) : undefined;
+    } catch (err) {
+      // A revision number taken without a generation bump would be a bug elsewhere; still, never a 500 for it here.
+      if (isUniqueViolation(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Applies `change` in place, bumping generation (the caller holds the row lock). */

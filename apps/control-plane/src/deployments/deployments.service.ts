@@ -114,8 +114,8 @@ export class DeploymentsService {
 
   /** Queues the evaluation of a committed change and answers the deployment's view. */
   async afterChange(result: DeploymentWithSpec): Promise<DeploymentView> {
-    await this.queue.enqueue(result.deployment.id);
-    const [view] = await this.present([result]);
+    // Independent round trips (Redis, Postgres): in parallel.
+    const [, [view]] = await Promise.all([this.queue.enqueue(result.deployment.id), this.present([result])]);
     return view;
   }
 

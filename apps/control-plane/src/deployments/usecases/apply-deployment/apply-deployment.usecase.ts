@@ -51,6 +51,13 @@ export class ApplyDeploymentUseCase {
     // Unchanged re-applies (the common case of `oja apply` in a loop) need no lock and no write.
     const existing = await this.deployments.find(cmd.tenantId, spec.name);
     if (existing && isUnchanged(existing, spec)) return { view: await this.service.afterChange(existing), created: false };
+    // A template-only change (new image, env, …) moves no quota usage: one optimistic statement, no transaction.
+    if (existing && !changesClaim(existing, spec)) {
+      const message = updatedMessage('%s', spec.image.replaceAll('%', '%%'), existing.deployment.replicas, spec.replicas);
+      const deployment = await this.deployments.appendRevisionIfUnmoved(existing.deployment, spec, { type: 'deployment.updated', message });
+      if (deployment) return { view: await this.service.afterChange({ deployment, spec }), created: false };
+      // Another writer moved the deployment since the read: decide again below, under its row lock.
+    }
     // Changes that can move quota usage (creation, replicas, resources) serialize on the tenant row; a template-only
     // change needs only the deployment's row, so one tenant's deployments update in parallel.
     let lockTenant = !existing || changesClaim(existing, spec);
@@ -93,11 +100,8 @@ export class ApplyDeploymentUseCase {
       statusReason: null,
       progressAt: new Date(),
     });
-    const what = [
-      revision !== undefined ? `revision ${revision} (${spec.image})` : undefined,
-      spec.replicas !== current.deployment.replicas ? `${current.deployment.replicas} → ${spec.replicas} replicas` : undefined,
-    ].filter(Boolean);
-    await this.events.record({ tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.updated', message: `updated: ${what.join(', ')}` }, tx);
+    const message = updatedMessage(revision, spec.image, current.deployment.replicas, spec.replicas);
+    await this.events.record({ tenantId: cmd.tenantId, deploymentId: deployment.id, type: 'deployment.updated', message }, tx);
     return { result: { deployment, spec: revision !== undefined ? spec : current.spec }, created: false };
   }
 
@@ -119,6 +123,15 @@ export class ApplyDeploymentUseCase {
 /** Whether applying `spec` changes what the deployment claims against the tenant's quota. */
 function changesClaim(current: DeploymentWithSpec, spec: DeploymentSpec): boolean {
   return current.deployment.replicas !== spec.replicas || canonicalJson(current.spec.resources) !== canonicalJson(spec.resources);
+}
+
+/** The deployment.updated event's message; `revision` may be SQL format()'s `%s` when the statement picks the number. */
+function updatedMessage(revision: number | '%s' | undefined, image: string, fromReplicas: number, toReplicas: number): string {
+  const what = [
+    revision !== undefined ? `revision ${revision} (${image})` : undefined,
+    fromReplicas !== toReplicas ? `${fromReplicas} → ${toReplicas} replicas` : undefined,
+  ].filter(Boolean);
+  return `updated: ${what.join(', ')}`;
 }
 
 function isUnchanged(current: DeploymentWithSpec, spec: DeploymentSpec): boolean {
