@@ -142,3 +142,30 @@ class FakeDocker {
     this.created = [options];
   }
 }
+
+describe('Overlay bring-up retry', () => {
+  it('tries a failed bring-up again by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oja-overlay-'));
+    let failures = 1;
+    const runner = new RecordingRunner()
+      .when('ip -json -details link show dev oja0', '[{"linkinfo":{"info_kind":"tun"}}]')
+      .when('ip -json address show dev oja0', '[]')
+      .when('wg show oja0 dump', '(hidden)\tPUB\t51820\toff')
+      .when('ipset list -n', '')
+      .when('iptables-restore', () => (failures-- > 0 ? { fail: 'resource busy' } : ''));
+    const messages: string[] = [];
+    const log = { info: (_o: unknown, m: string) => messages.push(m), warn() {}, error: (_o: unknown, m: string) => messages.push(m) };
+    const overlay = await Overlay.create({
+      dataDir: dir, listenPort: 51820, docker: new FakeDocker() as never, log: log as never, runner, bridgeNfCallIptables: join(dir, 'bridge-nf'), retryMs: 10,
+    });
+    await overlay!.up({ overlaySubnet: '10.42.1.0/24', overlayCidr: '10.42.0.0/16', peers: [] });
+    expect(messages).toEqual(['overlay up failed']);
+    await waitUntil(() => messages.includes('overlay up'));
+    expect(existsSync(join(dir, 'overlay.json'))).toBe(true);
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}

@@ -27,6 +27,8 @@ export interface OverlayOptions {
   runner?: CommandRunner;
   /** The sysctl file turning on iptables for bridged traffic (tests point it elsewhere). */
   bridgeNfCallIptables?: string;
+  /** Delay before a failed bring-up is tried again; default 5 s. */
+  retryMs?: number;
 }
 
 /** Saved after every change so a restarted agent brings the same overlay up before it reaches the control plane. */
@@ -43,6 +45,9 @@ const REQUIRED_TOOLS = ['ip', 'wg', 'iptables', 'iptables-restore', 'ipset'];
 /** Keeps NAT/conntrack state on the path warm and handshakes fresh (the handshake-age metric stays meaningful). */
 const KEEPALIVE_SECONDS = 25;
 /** Same-bridge traffic reaches iptables (and tenant isolation) only with this on, in the host's netns. */
+const UP_RETRY_MS = 5000;
+/** wireguard-go may take a while to open its socket on a busy host. */
+const WIREGUARD_GO_START_TIMEOUT_MS = 15_000;
 const BRIDGE_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 
 /** WireGuard peers from the control plane's list; entries without a usable key or subnet are skipped. Pure. */
@@ -91,6 +96,8 @@ export class Overlay {
   private plan: OverlayPlan | undefined;
   private peers: Peer[] = [];
   private tenants: TenantAddresses[] = [];
+  private view: OverlayView | undefined;
+  private retry: NodeJS.Timeout | undefined;
   /** Set once the Docker network exists: from then on instances attach to it even if a later re-apply fails. */
   private networkUp = false;
 
@@ -99,7 +106,7 @@ export class Overlay {
     readonly publicKey: string,
   ) {
     const runner = options.runner ?? execFileRunner;
-    this.wireguard = new WireGuard(runner, { wireguardGoLog: join(options.dataDir, 'wireguard-go.log') });
+    this.wireguard = new WireGuard(runner, { wireguardGoLog: join(options.dataDir, 'wireguard-go.log'), startTimeoutMs: WIREGUARD_GO_START_TIMEOUT_MS });
     this.iptables = new Iptables(runner);
     this.isolation = new TenantIsolation(runner, this.iptables);
   }
@@ -137,32 +144,44 @@ export class Overlay {
 
   /** Applies Registered: network, interface, rules and peers for the node's subnet. */
   up(view: OverlayView): Promise<string | undefined> {
+    this.view = view;
+    clearTimeout(this.retry);
     this.ready = this.enqueue('overlay up', async () => {
-      const plan = overlayPlan(view.overlaySubnet, view.overlayCidr);
-      await ensureOverlayNetwork(this.options.docker, plan);
-      this.networkUp = true;
-      const handle = await this.wireguard.ensureInterface({
-        name: OVERLAY_INTERFACE,
-        address: `${plan.gateway}/32`,
-        mtu: OVERLAY_MTU,
-        listenPort: this.options.listenPort,
-        privateKeyPath: join(this.options.dataDir, KEY_FILE),
-        routes: [plan.pool],
-      });
-      await writeFile(this.options.bridgeNfCallIptables ?? BRIDGE_NF_CALL_IPTABLES, '1').catch((err: Error) =>
-        this.options.log.warn({ err: err.message }, 'cannot enable bridge-nf-call-iptables: containers on this node are not isolated from each other'),
-      );
-      this.plan = plan;
-      this.peers = view.peers;
-      await this.applyRules(plan);
-      await this.applyPeers();
-      await this.save();
-      this.options.log.info(
-        { subnet: plan.subnet, address: plan.gateway, implementation: handle.implementation, peers: this.peers.length },
-        'overlay up',
-      );
+      try {
+        await this.bringUp(view);
+      } catch (err) {
+        // e.g. wireguard-go slow to start on a loaded host: try again unless a newer Registered came meanwhile
+        if (this.view === view) this.retry = setTimeout(() => void this.up(view), this.options.retryMs ?? UP_RETRY_MS).unref();
+        throw err;
+      }
     }).then(() => (this.networkUp ? OVERLAY_NETWORK : undefined));
     return this.ready;
+  }
+
+  private async bringUp(view: OverlayView): Promise<void> {
+    const plan = overlayPlan(view.overlaySubnet, view.overlayCidr);
+    await ensureOverlayNetwork(this.options.docker, plan);
+    this.networkUp = true;
+    const handle = await this.wireguard.ensureInterface({
+      name: OVERLAY_INTERFACE,
+      address: `${plan.gateway}/32`,
+      mtu: OVERLAY_MTU,
+      listenPort: this.options.listenPort,
+      privateKeyPath: join(this.options.dataDir, KEY_FILE),
+      routes: [plan.pool],
+    });
+    await writeFile(this.options.bridgeNfCallIptables ?? BRIDGE_NF_CALL_IPTABLES, '1').catch((err: Error) =>
+      this.options.log.warn({ err: err.message }, 'cannot enable bridge-nf-call-iptables: containers on this node are not isolated from each other'),
+    );
+    this.plan = plan;
+    this.peers = view.peers;
+    await this.applyRules(plan);
+    await this.applyPeers();
+    await this.save();
+    this.options.log.info(
+      { subnet: plan.subnet, address: plan.gateway, implementation: handle.implementation, peers: this.peers.length },
+      'overlay up',
+    );
   }
 
   /** Applies a Peers message: adds, updates and removes WireGuard peers (and the nodes' addresses in isolation). */
@@ -194,6 +213,8 @@ export class Overlay {
 
   /** Clean removal of the node: rules, sets, interface, network and saved state go; the key stays. */
   remove(): Promise<void> {
+    this.view = undefined;
+    clearTimeout(this.retry);
     return this.enqueue('overlay removal', async () => {
       for (const hook of HOOKS) await this.iptables.removeHookAndChain(hook);
       await this.isolation.remove();
