@@ -2,19 +2,26 @@
 // Shared helpers for benches (plain CommonJS; benches run against BUILT packages: npx nx run-many -t build).
 const { spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { appendFileSync, existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..', '..');
 const BENCHMARKS_MD = path.join(ROOT, 'docs', 'benchmarks.md');
 const CONTROL_PLANE_MAIN = path.join(ROOT, 'apps', 'control-plane', 'dist', 'main.js');
+const AGENT_BIN = path.join(ROOT, 'apps', 'agent', 'bin', 'oja-agent.js');
+const AGENT_MAIN = path.join(ROOT, 'apps', 'agent', 'dist', 'main.js');
 // Taken when a bench starts, before its own load: other work on the machine skews the figures.
 const LOAD_AT_START = Math.round(os.loadavg()[0] * 100) / 100;
 
+/** Fails with the build command when a built file is missing. */
+function assertBuilt(file) {
+  if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run "npx nx run-many -t build" first`);
+}
+
 /** Requires a built file, failing with the build command when it is missing. */
 function requireBuilt(file) {
-  if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run "npx nx run-many -t build" first`);
+  assertBuilt(file);
   return require(file);
 }
 
@@ -65,6 +72,31 @@ async function deleteRedisKeys(redisUrl, prefix) {
   }
 }
 
+const running = (child) => child.exitCode === null && child.signalCode === null;
+
+/**
+ * One shutdown of a bench's child process that every caller shares (the bench's finally; SIGINT/SIGTERM, which then
+ * exit 130/143), with onExit run synchronously should the bench exit before it (kill by pid; no awaiting there).
+ */
+function stopOnce(onExit, shutdown) {
+  const onSignal = (signal) => void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let stopping;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      try {
+        await shutdown();
+      } finally {
+        process.removeListener('exit', onExit);
+      }
+    })());
+  return stop;
+}
+
 /**
  * Starts the built control plane as a child process on 127.0.0.1 (random ports) with a fresh
  * database, its own queue prefix and a known admin token. stop() kills it by pid, drops the
@@ -95,31 +127,20 @@ async function startControlPlane({ env: extra = {}, nodeArgs = [], startTimeoutM
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const killChild = () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    if (running(child)) process.kill(child.pid, 'SIGKILL');
   };
-  process.once('exit', killChild);
   // Interrupted: still stop the child and drop the database before exiting.
-  const onSignal = (signal) => void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  // Every caller (signal handler, the bench's finally) waits for the same complete shutdown.
-  let stopping;
-  const stop = () => (stopping ??= shutdown());
-  const shutdown = async () => {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (child.exitCode === null && child.signalCode === null) {
+  const stop = stopOnce(killChild, async () => {
+    if (running(child)) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(child.pid, 'SIGTERM');
       const timer = setTimeout(killChild, 10_000);
       await exited;
       clearTimeout(timer);
     }
-    process.removeListener('exit', killChild);
     await database.drop().catch((err) => console.error(`dropping ${database.name}: ${err.message}`));
     await deleteRedisKeys(redisUrl, queuePrefix).catch((err) => console.error(`cleaning Redis prefix ${queuePrefix}: ${err.message}`));
-  };
+  });
 
   try {
     const baseUrl = await new Promise((resolve, reject) => {
@@ -153,6 +174,77 @@ async function api(baseUrl, method, urlPath, { token, body, expect = [200, 201] 
   const text = await res.text();
   if (!expect.includes(res.status)) throw new Error(`${method} ${urlPath}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls probe() every intervalMs until it returns true (a throw counts as not yet); fails after timeoutMs. */
+async function until(what, probe, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Removes every container (running or not) carrying the label `key=value`. */
+function removeLabelledContainers(label) {
+  const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+}
+
+/**
+ * Starts the built agent as a child process joined to a control plane from startControlPlane(): `--no-overlay`, a
+ * temp data dir and run dir, its mesh on 127.0.0.1, the dockerd of DOCKER_HOST. Resolves once the node is `ready` in
+ * GET /v1/nodes. stop() kills it by pid, removes its containers (label oja.node) and the temp dir; it also runs if the
+ * bench is interrupted or exits early.
+ */
+async function startAgent(cp, { name, args = [], env = {}, readyTimeoutMs = 60_000 } = {}) {
+  // Checked, not required: requiring the agent's main.js would start an agent inside the bench.
+  assertBuilt(AGENT_MAIN);
+  const node = name ?? `bench-${randomBytes(3).toString('hex')}`;
+  const join = await api(cp.baseUrl, 'POST', '/v1/join-tokens', { token: cp.adminToken, body: {} });
+  const gateway = /agent gateway listening on (127\.0\.0\.1:\d+)/;
+  await until('the gRPC address in the control plane log', async () => gateway.test(cp.output()), 10_000);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'oja-bench-agent-'));
+  const child = spawn(
+    process.execPath,
+    [AGENT_BIN, '--join', gateway.exec(cp.output())[1], '--token', join.token, '--name', node, '--data-dir', path.join(tmp, 'data'),
+      '--advertise-address', '127.0.0.1', '--no-overlay', ...args],
+    { cwd: ROOT, env: { ...process.env, OJA_MESH_BIND_ADDRESS: '127.0.0.1', OJA_RUN_DIR: path.join(tmp, 'run'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // The tail of its log, for failure messages (a long bench would otherwise grow it without bound).
+  let output = '';
+  const keep = (d) => (output = (output + d).slice(-65_536));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const cleanUp = () => {
+    if (running(child)) process.kill(child.pid, 'SIGKILL');
+    removeLabelledContainers(`oja.node=${node}`);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  const stop = stopOnce(cleanUp, async () => {
+    if (running(child)) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid, 'SIGKILL');
+      await exited;
+    }
+    cleanUp();
+  });
+
+  try {
+    const ready = async () => {
+      if (!running(child)) throw new Error(`agent exited (${child.signalCode ?? child.exitCode}):\n${output}`);
+      const { items } = await api(cp.baseUrl, 'GET', '/v1/nodes', { token: cp.adminToken });
+      return items.some((n) => n.name === node && n.status === 'ready');
+    };
+    await until(`node ${node} ready`, ready, readyTimeoutMs);
+    return { node, pid: child.pid, stop, output: () => output };
+  } catch (err) {
+    await stop();
+    throw new Error(`${err.message}\nagent output:\n${output.slice(-4000)}`);
+  }
 }
 
 /**
@@ -245,7 +337,11 @@ module.exports = {
   ojaEnv,
   parseFlags,
   printResult,
+  removeLabelledContainers,
   requireBuilt,
   runLabJest,
+  sleep,
+  startAgent,
   startControlPlane,
+  until,
 };
