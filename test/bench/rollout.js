@@ -82,6 +82,8 @@ async function main() {
       AGENT_MAIN, '--join', grpcAddress, '--token', join.token, '--name', node, '--data-dir', path.join(tmp, 'agent'),
       '--advertise-address', '127.0.0.1', '--no-overlay',
     ], { env: { ...process.env, OJA_MESH_BIND_ADDRESS: '127.0.0.1', OJA_RUN_DIR: path.join(tmp, 'run') }, stdio: 'ignore' });
+    // Interrupted (the control plane's signal handler exits the process): the agent goes too, with its HAProxy.
+    process.once('exit', () => agent.exitCode === null && agent.signalCode === null && process.kill(agent.pid, 'SIGKILL'));
 
     const name = `site-${run}`;
     const spec = (version) => ({
