@@ -99,6 +99,7 @@ async function main() {
       args: ['--capacity-cpu', String(Math.max(1, opts.replicas * resources.cpu * 2)), '--capacity-memory-mb', String(opts.replicas * resources.memoryMb * 2)],
     });
     const idle = await samples(agent.pid, opts);
+    console.log(`idle: ${JSON.stringify(idle)}`);
 
     const applied = Date.now();
     await api(cp.baseUrl, 'PUT', `/v1/deployments/${name}`, {

@@ -188,10 +188,16 @@ async function until(what, probe, timeoutMs, intervalMs = 200) {
   }
 }
 
-/** Removes every container (running or not) carrying the label `key=value`. */
-function removeLabelledContainers(label) {
-  const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+/**
+ * Removes every container (running or not) carrying the label `key=value`. Bounded in time, so that a dockerd that
+ * stopped answering leaves a message naming the containers rather than a bench that never exits.
+ */
+function removeLabelledContainers(label, timeoutMs = 120_000) {
+  const docker = (args) => spawnSync('docker', args, { encoding: 'utf8', timeout: timeoutMs });
+  const listed = docker(['ps', '-aq', '--filter', `label=${label}`]);
+  const ids = (listed.stdout ?? '').split('\n').filter(Boolean);
+  const removed = ids.length ? docker(['rm', '-f', ...ids]) : listed;
+  if (removed.status !== 0) console.error(`could not remove the containers labelled ${label} (${removed.error?.message ?? (removed.signal ? `docker killed by ${removed.signal}` : removed.stderr.trim())}): ${ids.join(' ')}`);
 }
 
 /**
