@@ -32,7 +32,7 @@ export type DeploymentChange = Partial<Pick<DeploymentEntity, 'replicas' | 'curr
 
 const SELECT_WITH_SPEC = `
   SELECT d.id, d.tenant_id, d.name, d.replicas, d.current_revision, d.generation, d.paused, d.status, d.status_reason,
-         d.progress_at, d.created_at, d.updated_at, r.spec
+         d.progress_at, d.created_at, d.updated_at, r.spec, d.evaluated_generation >= d.generation AS evaluated
     FROM deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision`;
 
 interface DeploymentRow {
@@ -49,6 +49,7 @@ interface DeploymentRow {
   created_at: Date;
   updated_at: Date;
   spec: DeploymentSpec;
+  evaluated: boolean;
 }
 
 /** The deployments columns a DeploymentEntity is made of (RETURNING lists them unqualified). */
@@ -58,7 +59,7 @@ function toDeploymentWithSpec(r: DeploymentRow): DeploymentWithSpec {
   return { deployment: toDeployment(r), spec: r.spec };
 }
 
-function toDeployment(r: Omit<DeploymentRow, 'spec'>): DeploymentEntity {
+function toDeployment(r: Omit<DeploymentRow, 'spec' | 'evaluated'>): DeploymentEntity {
   return Object.assign(new DeploymentEntity(), {
     id: r.id,
     tenantId: r.tenant_id,
@@ -79,10 +80,13 @@ function toDeployment(r: Omit<DeploymentRow, 'spec'>): DeploymentEntity {
 export class DeploymentRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** The deployment and its current spec, unlocked (one statement, so one consistent snapshot). */
-  async find(tenantId: string, name: string): Promise<DeploymentWithSpec | undefined> {
+  /**
+   * The deployment and its current spec, unlocked (one statement, so one consistent snapshot); `evaluated`: an
+   * evaluation has seen its current generation.
+   */
+  async find(tenantId: string, name: string): Promise<(DeploymentWithSpec & { evaluated: boolean }) | undefined> {
     const rows: DeploymentRow[] = await this.ds.query(`${SELECT_WITH_SPEC} WHERE d.tenant_id = $1 AND d.name = $2`, [tenantId, name]);
-    return rows.length ? toDeploymentWithSpec(rows[0]) : undefined;
+    return rows.length ? { ...toDeploymentWithSpec(rows[0]), evaluated: rows[0].evaluated } : undefined;
   }
 
   /**
@@ -136,7 +140,7 @@ export class DeploymentRepository {
    */
   async appendRevisionIfUnmoved(seen: DeploymentEntity, spec: DeploymentSpec, event: { type: string; message: string }): Promise<DeploymentEntity | undefined> {
     try {
-      const rows: Omit<DeploymentRow, 'spec'>[] = await this.ds.query(
+      const rows: Omit<DeploymentRow, 'spec' | 'evaluated'>[] = await this.ds.query(
         `WITH moved AS (
            UPDATE deployments
               SET current_revision = (SELECT MAX(number) + 1 FROM revisions WHERE deployment_id = $1), generation = generation + 1,

@@ -119,6 +119,17 @@ export class DeploymentsService {
     return view;
   }
 
+  /**
+   * After an apply that changed nothing: queue an evaluation only while the current generation is not evaluated yet
+   * (a retry after a queue outage heals at once); otherwise the evaluation owes nothing new, and the sweep keeps
+   * driving rollouts and waiting instances anyway.
+   */
+  async afterNoChange(result: DeploymentWithSpec & { evaluated: boolean }): Promise<DeploymentView> {
+    if (!result.evaluated) return this.afterChange(result);
+    const [view] = await this.present([result]);
+    return view;
+  }
+
   private async find(tenant: TenantContext, name: string): Promise<DeploymentWithSpec> {
     const found = await this.deployments.find(tenant.tenantId, name);
     if (!found) throw notFound(`deployment "${name}" not found`);

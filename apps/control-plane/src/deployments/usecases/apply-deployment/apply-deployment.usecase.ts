@@ -50,7 +50,7 @@ export class ApplyDeploymentUseCase {
     const spec = this.parse(cmd);
     // Unchanged re-applies (the common case of `oja apply` in a loop) need no lock and no write.
     const existing = await this.deployments.find(cmd.tenantId, spec.name);
-    if (existing && isUnchanged(existing, spec)) return { view: await this.service.afterChange(existing), created: false };
+    if (existing && isUnchanged(existing, spec)) return { view: await this.service.afterNoChange(existing), created: false };
     // A template-only change (new image, env, …) moves no quota usage: one optimistic statement, no transaction.
     if (existing && !changesClaim(existing, spec)) {
       const message = updatedMessage('%s', spec.image.replaceAll('%', '%%'), existing.deployment.replicas, spec.replicas);
