@@ -117,6 +117,7 @@ async function main() {
 
     const figures = {
       containers,
+      dockerHost: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock',
       allRunningSeconds,
       settleSeconds: opts.settleSeconds,
       samples: opts.samples,

@@ -189,15 +189,22 @@ async function until(what, probe, timeoutMs, intervalMs = 200) {
 }
 
 /**
- * Removes every container (running or not) carrying the label `key=value`. Bounded in time, so that a dockerd that
- * stopped answering leaves a message naming the containers rather than a bench that never exits.
+ * Removes every container (running or not) carrying the label `key=value`, one at a time: dockerd 20.10 deadlocked
+ * (libnetwork, every container operation hung until restarted) when 60 were force-removed at once while an agent was
+ * stopping 30 more. Each call is bounded in time, so that a dockerd that stopped answering leaves a message naming the
+ * containers rather than a bench that never exits.
  */
-function removeLabelledContainers(label, timeoutMs = 120_000) {
+function removeLabelledContainers(label, timeoutMs = 60_000) {
   const docker = (args) => spawnSync('docker', args, { encoding: 'utf8', timeout: timeoutMs });
+  const failed = (r) => r.status !== 0 && (r.error?.message ?? (r.signal ? `docker killed by ${r.signal}` : r.stderr.trim() || `exit ${r.status}`));
   const listed = docker(['ps', '-aq', '--filter', `label=${label}`]);
   const ids = (listed.stdout ?? '').split('\n').filter(Boolean);
-  const removed = ids.length ? docker(['rm', '-f', ...ids]) : listed;
-  if (removed.status !== 0) console.error(`could not remove the containers labelled ${label} (${removed.error?.message ?? (removed.signal ? `docker killed by ${removed.signal}` : removed.stderr.trim())}): ${ids.join(' ')}`);
+  let problem = failed(listed);
+  for (let i = 0; i < ids.length && !problem; i++) {
+    problem = failed(docker(['rm', '-f', ids[i]]));
+    if (problem) console.error(`could not remove the containers labelled ${label} (${problem}): ${ids.slice(i).join(' ')}`);
+  }
+  if (problem && !ids.length) console.error(`could not list the containers labelled ${label}: ${problem}`);
 }
 
 /**

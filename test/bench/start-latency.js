@@ -15,7 +15,7 @@ const { execFile } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { promisify } = require('node:util');
 const {
-  api, appendResult, parseFlags, printResult, removeLabelledContainers, sleep, startAgent, startControlPlane, until,
+  api, appendResult, parseFlags, printResult, removeLabelledContainers, startAgent, startControlPlane, until,
 } = require('./lib');
 
 const IMAGE = 'oja/busybox:1';
@@ -122,6 +122,7 @@ async function main() {
     const runStarted = summarize(dockerRun.map((s) => s.startedAtMs));
     const figures = {
       deployments: opts.deployments,
+      dockerHost: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock',
       healthCheck: false,
       pollMs: opts.pollMs,
       oja: { putMs: summarize(oja.map((s) => s.putMs)), acceptedToRunningObserved: ojaObserved, acceptedToStartedAt: ojaStarted },
@@ -147,7 +148,8 @@ async function main() {
       await api(cp.baseUrl, 'DELETE', `/v1/deployments/${name}`, { token, expect: [200, 202, 204, 404] }).catch((err) => console.error(err.message));
     }
     if (agent) {
-      await sleep(2000);
+      const left = async () => (await docker.listContainers({ all: true, filters: { label: [`oja.node=${agent.node}`] } })).length;
+      await until('the deployments\' containers removed', async () => (await left()) === 0, 60_000).catch((err) => console.error(err.message));
       await agent.stop();
     }
     removeLabelledContainers(rawLabel);
