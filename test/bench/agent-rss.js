@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // The agent's memory on this host: the built control plane (child process, fresh database) and the built agent (child
-// process, --no-overlay, capacity flags large enough for the load), real dockerd. RSS read from /proc: VmRSS and
+// process, --no-overlay, capacity flags large enough for the load), the dockerd of DOCKER_HOST
+// (default /var/run/docker.sock; oja/busybox:1 loaded there). RSS read from /proc: VmRSS and
 // smaps_rollup's Pss of the agent process, idle (registered, then settled) and with --replicas containers running
 // (one deployment of busybox httpd with tiny resources), each sampled several times after settling. Processes the
 // agent spawned (its routing mesh's HAProxy; no wireguard-go with --no-overlay) are reported apart, by command.

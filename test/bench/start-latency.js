@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Container start latency through oja vs the engine alone, on this host's dockerd: the built control plane (child
+// Container start latency through oja vs the engine alone, on the dockerd of DOCKER_HOST (default
+// /var/run/docker.sock; the image oja/busybox:1 must be loaded there): the built control plane (child
 // process, fresh database) and the built agent (child process, --no-overlay). Each round applies a new 1-replica
 // deployment of `httpd -f -p 8080 -h /www` (oja/busybox:1, no health check, so the instance goes pending → starting →
 // running) and then starts the same image and command, with the same limits, by `docker run -d` and by the Engine
