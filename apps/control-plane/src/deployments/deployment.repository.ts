@@ -30,10 +30,45 @@ export interface InstanceRow {
 /** Fields a change may set; every change also bumps generation and updated_at. */
 export type DeploymentChange = Partial<Pick<DeploymentEntity, 'replicas' | 'currentRevision' | 'paused' | 'status' | 'statusReason' | 'progressAt'>>;
 
-const SELECT_WITH_SPEC = `
-  SELECT d.id, d.tenant_id, d.name, d.replicas, d.current_revision, d.generation, d.paused, d.status, d.status_reason,
-         d.progress_at, d.created_at, d.updated_at, r.spec, d.evaluated_generation >= d.generation AS evaluated
-    FROM deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision`;
+const WITH_SPEC_COLUMNS = `d.id, d.tenant_id, d.name, d.replicas, d.current_revision, d.generation, d.paused, d.status, d.status_reason,
+         d.progress_at, d.created_at, d.updated_at, r.spec, d.evaluated_generation >= d.generation AS evaluated`;
+const WITH_SPEC_FROM = `FROM deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision`;
+const SELECT_WITH_SPEC = `SELECT ${WITH_SPEC_COLUMNS} ${WITH_SPEC_FROM}`;
+
+/** The status instances of deployment `d` as one JSON array (see toStatusInstance). */
+const STATUS_INSTANCES_JSON = `COALESCE((
+  SELECT json_agg(json_build_object('revision', i.revision, 'desired', i.desired, 'observed', i.observed, 'observed_at', i.observed_at,
+                                    'probed', ir.spec ? 'health'))
+    FROM instances i JOIN revisions ir ON ir.deployment_id = i.deployment_id AND ir.number = i.revision
+   WHERE i.deployment_id = d.id), '[]')`;
+
+interface StatusInstanceRow {
+  revision: number;
+  desired: DesiredState;
+  observed: InstanceState;
+  /** A Date from a column, an ISO string from JSON. */
+  observed_at: Date | string;
+  probed: boolean;
+}
+
+function toStatusInstance(r: StatusInstanceRow): StatusInstance {
+  const ready = r.observed === 'healthy' || (r.observed === 'running' && !r.probed);
+  return {
+    revision: r.revision,
+    desired: r.desired,
+    observed: r.observed,
+    hasHealthCheck: r.probed,
+    // observed_at is when the observed state last changed: for a ready instance, since when it is ready.
+    readySince: ready ? new Date(r.observed_at) : null,
+  };
+}
+
+/** What find() answers: the deployment, its spec and its instances as of one snapshot. */
+export interface FoundDeployment extends DeploymentWithSpec {
+  /** An evaluation has seen the current generation. */
+  evaluated: boolean;
+  instances: StatusInstance[];
+}
 
 interface DeploymentRow {
   id: string;
@@ -80,13 +115,15 @@ function toDeployment(r: Omit<DeploymentRow, 'spec' | 'evaluated'>): DeploymentE
 export class DeploymentRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /**
-   * The deployment and its current spec, unlocked (one statement, so one consistent snapshot); `evaluated`: an
-   * evaluation has seen its current generation.
-   */
-  async find(tenantId: string, name: string): Promise<(DeploymentWithSpec & { evaluated: boolean }) | undefined> {
-    const rows: DeploymentRow[] = await this.ds.query(`${SELECT_WITH_SPEC} WHERE d.tenant_id = $1 AND d.name = $2`, [tenantId, name]);
-    return rows.length ? { ...toDeploymentWithSpec(rows[0]), evaluated: rows[0].evaluated } : undefined;
+  /** The deployment, its current spec and its status instances, unlocked (one statement, so one consistent snapshot). */
+  async find(tenantId: string, name: string): Promise<FoundDeployment | undefined> {
+    const rows: (DeploymentRow & { instances: StatusInstanceRow[] })[] = await this.ds.query(
+      `SELECT ${WITH_SPEC_COLUMNS}, ${STATUS_INSTANCES_JSON} AS instances ${WITH_SPEC_FROM} WHERE d.tenant_id = $1 AND d.name = $2`,
+      [tenantId, name],
+    );
+    if (!rows.length) return undefined;
+    const [row] = rows;
+    return { ...toDeploymentWithSpec(row), evaluated: row.evaluated, instances: row.instances.map(toStatusInstance) };
   }
 
   /**
@@ -208,24 +245,13 @@ export class DeploymentRepository {
   async statusInstances(deploymentIds: string[]): Promise<Map<string, StatusInstance[]>> {
     const byDeployment = new Map<string, StatusInstance[]>(deploymentIds.map((id) => [id, []]));
     if (deploymentIds.length === 0) return byDeployment;
-    const rows: { deployment_id: string; revision: number; desired: DesiredState; observed: InstanceState; observed_at: Date; probed: boolean }[] =
-      await this.ds.query(
-        `SELECT i.deployment_id, i.revision, i.desired, i.observed, i.observed_at, (r.spec ? 'health') AS probed
-           FROM instances i JOIN revisions r ON r.deployment_id = i.deployment_id AND r.number = i.revision
-          WHERE i.deployment_id = ANY($1::uuid[])`,
-        [deploymentIds],
-      );
-    for (const r of rows) {
-      const ready = r.observed === 'healthy' || (r.observed === 'running' && !r.probed);
-      byDeployment.get(r.deployment_id)?.push({
-        revision: r.revision,
-        desired: r.desired,
-        observed: r.observed,
-        hasHealthCheck: r.probed,
-        // observed_at is when the observed state last changed: for a ready instance, since when it is ready.
-        readySince: ready ? r.observed_at : null,
-      });
-    }
+    const rows: (StatusInstanceRow & { deployment_id: string })[] = await this.ds.query(
+      `SELECT i.deployment_id, i.revision, i.desired, i.observed, i.observed_at, (ir.spec ? 'health') AS probed
+         FROM instances i JOIN revisions ir ON ir.deployment_id = i.deployment_id AND ir.number = i.revision
+        WHERE i.deployment_id = ANY($1::uuid[])`,
+      [deploymentIds],
+    );
+    for (const r of rows) byDeployment.get(r.deployment_id)?.push(toStatusInstance(r));
     return byDeployment;
   }
 

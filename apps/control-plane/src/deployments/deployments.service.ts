@@ -9,7 +9,8 @@ import { EventsService } from '../events/events.service';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
 import { mapDeployment, mapInstance, mapRevision } from './deployment.mapper';
-import { DeploymentRepository, type DeploymentChange, type DeploymentWithSpec } from './deployment.repository';
+import type { StatusInstance } from './deployment-status';
+import { DeploymentRepository, type DeploymentChange, type DeploymentWithSpec, type FoundDeployment } from './deployment.repository';
 import { QuotaService } from './quota.service';
 
 /** What a change of an existing deployment does: the row change, its event, and the new spec if it made a revision. */
@@ -37,8 +38,8 @@ export class DeploymentsService {
   }
 
   async get(tenant: TenantContext, name: string): Promise<DeploymentView> {
-    const [view] = await this.present([await this.find(tenant, name)]);
-    return view;
+    const found = await this.find(tenant, name);
+    return mapDeployment(found, found.instances, new Date());
   }
 
   async revisions(tenant: TenantContext, name: string): Promise<RevisionView[]> {
@@ -112,8 +113,15 @@ export class DeploymentsService {
     return this.afterChange(result);
   }
 
-  /** Queues the evaluation of a committed change and answers the deployment's view. */
-  async afterChange(result: DeploymentWithSpec): Promise<DeploymentView> {
+  /**
+   * Queues the evaluation of a committed change and answers the deployment's view. `instances`: its status instances
+   * when already known (a change of the deployment row leaves them as they were), else they are read.
+   */
+  async afterChange(result: DeploymentWithSpec, instances?: StatusInstance[]): Promise<DeploymentView> {
+    if (instances) {
+      await this.queue.enqueue(result.deployment.id);
+      return mapDeployment(result, instances, new Date());
+    }
     // Independent round trips (Redis, Postgres): in parallel.
     const [, [view]] = await Promise.all([this.queue.enqueue(result.deployment.id), this.present([result])]);
     return view;
@@ -124,13 +132,12 @@ export class DeploymentsService {
    * (a retry after a queue outage heals at once); otherwise the evaluation owes nothing new, and the sweep keeps
    * driving rollouts and waiting instances anyway.
    */
-  async afterNoChange(result: DeploymentWithSpec & { evaluated: boolean }): Promise<DeploymentView> {
-    if (!result.evaluated) return this.afterChange(result);
-    const [view] = await this.present([result]);
-    return view;
+  async afterNoChange(found: FoundDeployment): Promise<DeploymentView> {
+    if (!found.evaluated) return this.afterChange(found, found.instances);
+    return mapDeployment(found, found.instances, new Date());
   }
 
-  private async find(tenant: TenantContext, name: string): Promise<DeploymentWithSpec> {
+  private async find(tenant: TenantContext, name: string): Promise<FoundDeployment> {
     const found = await this.deployments.find(tenant.tenantId, name);
     if (!found) throw notFound(`deployment "${name}" not found`);
     return found;

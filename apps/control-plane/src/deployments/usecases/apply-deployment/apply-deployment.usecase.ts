@@ -55,7 +55,8 @@ export class ApplyDeploymentUseCase {
     if (existing && !changesClaim(existing, spec)) {
       const message = updatedMessage('%s', spec.image.replaceAll('%', '%%'), existing.deployment.replicas, spec.replicas);
       const deployment = await this.deployments.appendRevisionIfUnmoved(existing.deployment, spec, { type: 'deployment.updated', message });
-      if (deployment) return { view: await this.service.afterChange({ deployment, spec }), created: false };
+      // The instances read with it are still its instances: the statement changed only the deployment row.
+      if (deployment) return { view: await this.service.afterChange({ deployment, spec }, existing.instances), created: false };
       // Another writer moved the deployment since the read: decide again below, under its row lock.
     }
     // Changes that can move quota usage (creation, replicas, resources) serialize on the tenant row; a template-only
