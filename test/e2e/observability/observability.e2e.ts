@@ -80,15 +80,25 @@ afterAll(async () => {
 describe('observability on one host: logs from real containers, metrics of agent and control plane', () => {
   const name = `chatty-${RUN}`;
   let items: InstanceView[];
+  const events: string[] = [];
 
   beforeAll(async () => {
     const applied = await cp.request('PUT', `/v1/deployments/${name}`, { token, body: chatty(name) });
     expect(applied.status).toBe(201);
+    let last = '';
+    const recordEvents = async () => {
+      const res = await cp.request('GET', `/v1/events?deployment=${name}`, { token });
+      events.splice(0, events.length, ...((res.body?.items ?? []) as { type: string; message: string }[]).map((e) => `${e.type}: ${e.message}`));
+    };
     items = await waitFor(async () => {
       const res = await cp.request('GET', `/v1/deployments/${name}/instances`, { token });
       const list = res.body.items as InstanceView[];
+      last = JSON.stringify(list.map((i) => [i.state, i.reason, i.node]));
       return list.length === 2 && list.every((i) => i.state === 'running' && i.containerId) && list;
-    }, 'two running instances', CONVERGE_MS);
+    }, 'two running instances', CONVERGE_MS).catch(async (err: Error) => {
+      await recordEvents();
+      throw new Error(`${err.message}; last seen ${last}; events ${events.join(' | ')}`);
+    });
   });
 
   it('merges both replicas, tells stdout from stderr, tags node and instance, in time order', async () => {
