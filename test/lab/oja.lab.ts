@@ -35,7 +35,7 @@ describe('oja binaries in the lab', () => {
         OJA_SECRET_KEY: secretKeyHex(),
         OJA_ADMIN_TOKEN: adminToken,
         OJA_QUEUE_PREFIX: queuePrefix,
-        OJA_NODE_GRACE_SECONDS: '2',
+        OJA_NODE_GRACE_SECONDS: '3',
       },
     });
   });

@@ -4,7 +4,7 @@ import { FakeAgent, waitFor } from '../../support/fake-agent';
 import { grpcAddress, spec, sql, startAgent, totalDesired } from '../gateway/cluster';
 import { nodeEvents, TenantApi } from './tenant-api';
 
-const GRACE_SECONDS = '2';
+const GRACE_SECONDS = '3';
 // The monitor waits grace + the agents' reconnect time after a start before it judges silence.
 const DOWN_TIMEOUT_MS = 45_000;
 

@@ -43,6 +43,7 @@ describe('configFromEnv', () => {
   it.each([
     ['OJA_HTTP_ADDR', 'nope'],
     ['OJA_NODE_GRACE_SECONDS', 'ten'],
+    ['OJA_NODE_GRACE_SECONDS', '2'],
     ['OJA_MAX_REPLICAS', '0'],
     ['OJA_SECRET_KEY', 'abc'],
     ['OJA_OVERLAY_CIDR', '10.42.0.0/28'],

@@ -64,7 +64,8 @@ const envSchema = z.object({
   OJA_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   OJA_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   OJA_SECRET_KEY_FILE: z.string().min(1).optional(),
-  OJA_NODE_GRACE_SECONDS: intFrom(10, 1, 3600),
+  // Agents heartbeat every 2 s: a grace below 3 s would take healthy nodes down between two heartbeats.
+  OJA_NODE_GRACE_SECONDS: intFrom(10, 3, 3600),
   OJA_MAX_REPLICAS: intFrom(1000, 1, 100_000),
   OJA_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('oja'),
   OJA_OVERLAY_CIDR: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR with a prefix of at most /24, e.g. 10.42.0.0/16').default('10.42.0.0/16'),
