@@ -25,6 +25,11 @@ export class TenantApi {
     if (res.status !== 200) throw new Error(`scale ${name}: ${res.status} ${res.text}`);
   }
 
+  async delete(name: string): Promise<void> {
+    const res = await this.cp.request('DELETE', `/v1/deployments/${name}`, { token: this.tenant.token });
+    if (res.status !== 204) throw new Error(`delete ${name}: ${res.status} ${res.text}`);
+  }
+
   async instances(name: string): Promise<InstanceView[]> {
     const res = await this.cp.request('GET', `/v1/deployments/${name}/instances`, { token: this.tenant.token });
     if (res.status !== 200) throw new Error(`instances of ${name}: ${res.status} ${res.text}`);
