@@ -1,18 +1,12 @@
-import type { SchedulerNode } from '@oja/scheduler';
 import { deploymentSpec } from '@oja/contracts';
 import {
   assignPlacements,
   parseRolloutStatus,
   placementRequest,
-  taintsFor,
   toSchedulerInstance,
   toSchedulerNode,
   type InstanceRow,
 } from './evaluation-plan';
-
-const node = (id: string, over: Partial<SchedulerNode> = {}): SchedulerNode => ({
-  id, name: id, status: 'ready', capacity: { cpu: 4, memoryMb: 4096 }, allocated: { cpu: 0, memoryMb: 0 }, labels: {}, dedicatedTenantId: null, ...over,
-});
 
 describe('evaluation plan glue', () => {
   it('maps node rows with their allocation', () => {
@@ -22,12 +16,6 @@ describe('evaluation plan glue', () => {
         allocatedCpu: 0.5, allocatedMemoryMb: 128,
       }),
     ).toEqual({ id: 'n1', name: 'a', status: 'draining', capacity: { cpu: 2, memoryMb: 512 }, allocated: { cpu: 0.5, memoryMb: 128 }, labels: { zone: 'a' }, dedicatedTenantId: null });
-  });
-
-  it('taints down, draining, and nodes dedicated to another tenant; shared nodes for a dedicated tenant', () => {
-    const nodes = [node('up'), node('down', { status: 'down' }), node('drain', { status: 'draining' }), node('mine', { dedicatedTenantId: 't1' }), node('theirs', { dedicatedTenantId: 't2' })];
-    expect(taintsFor(nodes, 't1', false)).toEqual({ down: 'down', drain: 'draining', theirs: 'ineligible' });
-    expect(taintsFor(nodes, 't1', true)).toEqual({ up: 'ineligible', down: 'down', drain: 'draining', theirs: 'ineligible' });
   });
 
   describe('toSchedulerInstance', () => {

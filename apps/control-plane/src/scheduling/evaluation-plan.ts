@@ -1,5 +1,5 @@
 import type { DeploymentSpec, InstanceState } from '@oja/contracts';
-import type { Placement, PlacementRequest, RolloutStatus, SchedulerInstance, SchedulerNode, TaintedNodes } from '@oja/scheduler';
+import type { Placement, PlacementRequest, RolloutStatus, SchedulerInstance, SchedulerNode } from '@oja/scheduler';
 
 /**
  * Pure glue between Postgres rows and libs/scheduler: what an evaluation loads is mapped to the scheduler's
@@ -40,17 +40,6 @@ export function toSchedulerNode(row: NodeRow): SchedulerNode {
     labels: row.labels,
     dedicatedTenantId: row.dedicatedTenantId,
   };
-}
-
-/** Why each node cannot keep this tenant's instances: down, draining, or dedicated to someone else. */
-export function taintsFor(nodes: readonly SchedulerNode[], tenantId: string, tenantDedicated: boolean): TaintedNodes {
-  const tainted: Record<string, 'down' | 'draining' | 'ineligible'> = {};
-  for (const node of nodes) {
-    if (node.status === 'down') tainted[node.id] = 'down';
-    else if (node.status === 'draining') tainted[node.id] = 'draining';
-    else if (node.dedicatedTenantId !== null ? node.dedicatedTenantId !== tenantId : tenantDedicated) tainted[node.id] = 'ineligible';
-  }
-  return tainted;
 }
 
 /** `observedAt` is when state or health last changed, so a ready instance has been ready since then. */

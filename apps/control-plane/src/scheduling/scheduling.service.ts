@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { place, reconcileDeployment } from '@oja/scheduler';
+import { place, reconcileDeployment, taintedNodesFor } from '@oja/scheduler';
 import type { EntityManager } from 'typeorm';
 import { Transactor } from '../db/db.module';
 import { EventsService, type NewEvent } from '../events/events.service';
@@ -10,7 +10,6 @@ import {
   assignPlacements,
   parseRolloutStatus,
   placementRequest,
-  taintsFor,
   toSchedulerInstance,
   toSchedulerNode,
 } from './evaluation-plan';
@@ -90,7 +89,7 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
     const rows = await this.repository.instances(tx, deploymentId);
     const nodes = (await this.repository.nodes(tx)).map(toSchedulerNode);
     const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
-    const tainted = taintsFor(nodes, deployment.tenantId, deployment.tenantDedicated);
+    const tainted = taintedNodesFor(nodes, deployment);
     const instances = rows.map((r) => toSchedulerInstance(r, Boolean(revisions.get(r.revision)?.health)));
     const previous = parseRolloutStatus(deployment.rolloutStatus);
 
