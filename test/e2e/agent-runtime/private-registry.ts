@@ -1,10 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { docker, waitFor } from './support';
+import { freePort } from '../../support/ports';
 
 /** A docker-registry (distribution 2.8) with htpasswd auth on a free 127.0.0.1 port; dockerd trusts 127.0.0.0/8 over plain http. */
 export interface PrivateRegistry {
@@ -16,14 +16,6 @@ export interface PrivateRegistry {
   /** Deletes the blob of a pushed image's top layer from storage: its manifest still resolves, its pull then fails midway. */
   breakTopLayer(repository: string): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startPrivateRegistry(username: string, password: string): Promise<PrivateRegistry> {

@@ -1,11 +1,11 @@
 import type { DeploymentSpecInput, EventView } from '@oja/contracts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentGatewayServer } from '../../../apps/control-plane/src/gateway/agent-gateway.server';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
+import { freePort } from '../../support/ports';
 import { waitFor } from '../../support/fake-agent';
 import { docker, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from '../single-host/agent-process';
@@ -33,14 +33,6 @@ let agent: AgentProcess | undefined;
 let publish: number;
 let load: RunningLoad | undefined;
 const reports: Record<string, LoadReport> = {};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** busybox httpd answering its version on / (also its health check), published on the mesh port. */
 function site(version: string, extra: Partial<DeploymentSpecInput> = {}): DeploymentSpecInput {
