@@ -4,8 +4,8 @@
 OJA_PACKAGES=(postgresql redis-server docker.io wireguard-tools haproxy busybox-static iptables ipset
   iproute2 protobuf-compiler curl openssl)
 # What the test layers need on top: the multi-host lab (test/lab) runs a private registry with
-# htpasswd logins and uses nftables inside its simulated hosts.
-OJA_TEST_PACKAGES=(docker-registry apache2-utils nftables)
+# htpasswd logins, uses nftables inside its simulated hosts and captures the underlay with tcpdump.
+OJA_TEST_PACKAGES=(docker-registry apache2-utils nftables tcpdump)
 
 package_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 

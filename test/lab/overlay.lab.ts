@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileRunner } from '@oja/wireguard';
 import { httpdSpec, METRICS_PORT, OverlayCluster, type InstanceRow, type Tenant } from './overlay-cluster';
 import { vethName } from './plan';
-import { waitFor } from './processes';
+import { GiveUp, waitFor } from './processes';
 
 /** Captures underlay packets between two lab hosts (on host `a`'s veth, root netns) while `during` runs. */
 async function captureBetween(cluster: OverlayCluster, a: number, b: number, during: () => Promise<void>): Promise<{ raw: Buffer; packets: string[] }> {
@@ -15,11 +15,19 @@ async function captureBetween(cluster: OverlayCluster, a: number, b: number, dur
   const filter = `host ${cluster.lab.hostAddress(a)} and host ${cluster.lab.hostAddress(b)}`;
   // --immediate-mode: otherwise packets wait in the kernel's capture ring and a prompt SIGINT loses them
   const tcpdump = spawn('tcpdump', ['-i', vethName(a), '--immediate-mode', '-U', '-n', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise((done) => tcpdump.once('exit', done));
+  let failedToStart: Error | undefined;
+  // a tcpdump that cannot start emits 'error' and maybe never 'exit'
+  const exited = new Promise<void>((done) => {
+    tcpdump.once('exit', () => done());
+    tcpdump.once('error', (error) => ((failedToStart = error), done()));
+  });
   let stderr = '';
   try {
     tcpdump.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor('tcpdump listening', () => stderr.includes('listening on'), 10_000);
+    await waitFor('tcpdump listening', () => {
+      if (failedToStart) throw new GiveUp(`tcpdump did not start: ${failedToStart.message}`);
+      return stderr.includes('listening on');
+    }, 10_000);
     await during();
   } finally {
     tcpdump.kill('SIGINT');
