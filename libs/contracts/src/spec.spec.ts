@@ -58,6 +58,7 @@ describe('deploymentSpec', () => {
     ['image with spaces', { ...minimal, image: 'busy box' }, 'image'],
     ['empty image', { ...minimal, image: '' }, 'image'],
     ['zero cpu', { ...minimal, resources: { cpu: 0, memoryMb: 64 } }, 'resources.cpu'],
+    ['cpu below the Docker minimum', { ...minimal, resources: { cpu: 0.001, memoryMb: 64 } }, 'resources.cpu'],
     ['memory below the Docker minimum', { ...minimal, resources: { cpu: 1, memoryMb: 1 } }, 'resources.memoryMb'],
     ['port 0', { ...minimal, ports: [{ container: 0 }] }, 'ports.0.container'],
     ['port 70000', { ...minimal, ports: [{ container: 80, publish: 70000 }] }, 'ports.0.publish'],
@@ -92,6 +93,11 @@ describe('deploymentSpec', () => {
   it('names every missing required field', () => {
     const paths = errorsOf({}).map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['name', 'image', 'replicas']));
+  });
+
+  it('accepts 0.01 CPU, the least Docker runs, and names the field below it', () => {
+    expect(deploymentSpec.parse({ ...minimal, resources: { cpu: 0.01, memoryMb: 64 } }).resources.cpu).toBe(0.01);
+    expect(describeFieldErrors(errorsOf({ ...minimal, resources: { cpu: 0.009, memoryMb: 64 } }))).toBe('resources.cpu: must be at least 0.01 (Docker minimum)');
   });
 
   it('makes the replica ceiling configurable', () => {

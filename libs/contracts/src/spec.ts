@@ -30,7 +30,8 @@ export const portSpec = z.strictObject({
 });
 
 export const resourcesSpec = z.strictObject({
-  cpu: z.number({ error: 'must be a number' }).positive('must be greater than 0').max(64, 'must be at most 64 cores'),
+  // Docker refuses NanoCpus below 0.01 CPU.
+  cpu: z.number({ error: 'must be a number' }).min(0.01, 'must be at least 0.01 (Docker minimum)').max(64, 'must be at most 64 cores'),
   memoryMb: z.number({ error: 'must be a number' }).int('must be an integer').min(6, 'must be at least 6 (Docker minimum)').max(262144, 'must be at most 262144'),
 });
 

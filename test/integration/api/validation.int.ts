@@ -45,6 +45,7 @@ const cases: Case[] = [
   { what: 'autoRollback as a string', body: specDoc({ update: { autoRollback: 'yes' } }), status: 400, names: 'update.autoRollback' },
   { what: 'memory below Docker minimum', body: specDoc({ resources: { cpu: 0.1, memoryMb: 1 } }), status: 400, names: 'resources.memoryMb' },
   { what: 'negative cpu', body: specDoc({ resources: { cpu: -1, memoryMb: 32 } }), status: 400, names: 'resources.cpu' },
+  { what: 'cpu below Docker minimum', body: specDoc({ resources: { cpu: 0.001, memoryMb: 32 } }), status: 400, names: 'resources.cpu: must be at least 0.01' },
   { what: 'bad env name', body: specDoc({ env: { '1BAD': 'x' } }), status: 400, names: 'env' },
   { what: 'env value not a string', body: specDoc({ env: { GOOD: 1 } }), status: 400, names: 'env.GOOD' },
   { what: 'bad placement constraint', body: specDoc({ placement: { constraints: ['zone = a'] } }), status: 400, names: 'placement.constraints.0' },
