@@ -236,6 +236,55 @@ describe('rollout status', () => {
   });
 });
 
+describe('rollout undo', () => {
+  it('rolls back to the previous revision: POST …/rollback with no revision, prints the new revision', async () => {
+    handler = () => ({ status: 200, body: view(5, 'progressing') });
+    const r = await oja(['rollout', 'undo', 'web']);
+    expect(r).toMatchObject({ code: 0, stdout: 'deployment web rolled back to the previous revision (now revision 5)' });
+    expect(requests).toEqual([expect.objectContaining({ method: 'POST', url: '/v1/deployments/web/rollback', body: {} })]);
+  });
+
+  it('--to-revision N sends that revision; -o json prints the deployment', async () => {
+    handler = () => ({ status: 200, body: view(6, 'progressing') });
+    const r = await oja(['rollout', 'undo', 'web', '--to-revision', '2']);
+    expect(r).toMatchObject({ code: 0, stdout: 'deployment web rolled back to revision 2 (now revision 6)' });
+    expect(requests[0]).toMatchObject({ method: 'POST', url: '/v1/deployments/web/rollback', body: { revision: 2 } });
+    const json = await oja(['rollout', 'undo', 'web', '--to-revision', '2', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'web', revision: 6 });
+  });
+
+  it("prints the server's refusal of an unknown revision, exit 1", async () => {
+    handler = () => problem(404, 'revision 9 of deployment "web" not found', [{ path: 'revision', message: 'no such revision' }]);
+    const r = await oja(['rollout', 'undo', 'web', '--to-revision', '9']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: revision 9 of deployment "web" not found');
+  });
+
+  it('refuses a --to-revision that is not a count before sending anything', async () => {
+    const r = await oja(['rollout', 'undo', 'web', '--to-revision', 'last']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/"last" is not a non-negative integer/);
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('rollout pause and resume', () => {
+  it('POST …/pause and …/resume, each confirmed', async () => {
+    handler = (req) => ({ status: 200, body: { ...view(3, 'progressing'), paused: req.url.endsWith('/pause') } });
+    expect(await oja(['rollout', 'pause', 'web'])).toMatchObject({ code: 0, stdout: 'deployment web paused' });
+    expect(await oja(['rollout', 'resume', 'web'])).toMatchObject({ code: 0, stdout: 'deployment web resumed' });
+    expect(requests.map((q) => `${q.method} ${q.url}`)).toEqual(['POST /v1/deployments/web/pause', 'POST /v1/deployments/web/resume']);
+    expect(JSON.parse((await oja(['rollout', 'pause', 'web', '-o', 'json'])).stdout)).toMatchObject({ name: 'web', paused: true });
+  });
+
+  it("prints the server's error, exit 1", async () => {
+    handler = () => problem(404, 'deployment "nope" not found');
+    const r = await oja(['rollout', 'resume', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: deployment "nope" not found');
+  });
+});
+
 describe('logs', () => {
   it('streams NDJSON and prints node/instance-short lines with the query it was given', async () => {
     const entries = [
