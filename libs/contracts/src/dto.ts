@@ -51,7 +51,8 @@ export const registryCredentialRequest = z.strictObject({
   name: dnsLabel,
   server: z.string().min(1, 'must not be empty').max(255).regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, 'must be a registry host such as "registry.example.com" or "10.0.0.1:5000"'),
   username: z.string().min(1, 'must not be empty').max(255),
-  password: z.string().min(1, 'must not be empty').max(4096),
+  // writeOnly reaches the OpenAPI document: the password is stored encrypted and never returned.
+  password: z.string().min(1, 'must not be empty').max(4096).meta({ writeOnly: true }),
 });
 export type RegistryCredentialRequest = z.infer<typeof registryCredentialRequest>;
 

@@ -74,6 +74,43 @@ describe('start-up', () => {
       await cp.close();
     }
   });
+
+  it('/docs/json describes the request body of every mutating route with the contracts schema', async () => {
+    const cp = await startControlPlane({ database: db, env: { OJA_MAX_REPLICAS: '77' } });
+    try {
+      const doc = (await cp.request('GET', '/docs/json')).body;
+      const bodyOf = (method: string, path: string) => {
+        const body = doc.paths[path]?.[method]?.requestBody;
+        const ref: string | undefined = body?.content?.['application/json']?.schema?.$ref;
+        return ref && { required: body.required, schema: doc.components.schemas[ref.replace('#/components/schemas/', '')] };
+      };
+      // Actions named by their path take no body; every other POST/PUT/PATCH must describe one.
+      const bodyless = ['post /v1/deployments/{name}/pause', 'post /v1/deployments/{name}/resume', 'post /v1/nodes/{name}/drain', 'post /v1/nodes/{name}/undrain', 'post /v1/nodes/{name}/undedicate'];
+      const mutating = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+        Object.keys(ops).filter((m) => ['post', 'put', 'patch'].includes(m)).map((m) => `${m} ${path}`),
+      );
+      expect(mutating).toEqual(expect.arrayContaining(bodyless));
+      const undescribed = mutating.filter((op) => !bodyless.includes(op) && !bodyOf(...(op.split(' ') as [string, string])));
+      expect(undescribed).toEqual([]);
+
+      expect(bodyOf('put', '/v1/deployments/{name}')).toMatchObject({ required: true, schema: { required: expect.arrayContaining(['image', 'replicas']) } });
+      expect(bodyOf('patch', '/v1/deployments/{name}/scale')).toMatchObject({
+        required: true,
+        schema: { required: ['replicas'], additionalProperties: false, properties: { replicas: { type: 'integer', minimum: 0, maximum: 77 } } },
+      });
+      expect(bodyOf('post', '/v1/deployments/{name}/rollback')).toMatchObject({ required: false, schema: { properties: { revision: { minimum: 1 } } } });
+      expect(bodyOf('post', '/v1/tenants')).toMatchObject({ required: true, schema: { required: ['name'], properties: { dedicated: {}, quota: { properties: { instances: {}, cpu: {}, memoryMb: {} } } } } });
+      expect(bodyOf('post', '/v1/tokens')).toMatchObject({ required: false, schema: { properties: { name: {}, expiresInSeconds: { minimum: 60 } } } });
+      expect(bodyOf('post', '/v1/join-tokens')).toMatchObject({ required: false, schema: { properties: { ttlSeconds: { minimum: 60 } } } });
+      expect(bodyOf('post', '/v1/nodes/{name}/dedicate')).toMatchObject({ required: true, schema: { required: ['tenant'] } });
+      expect(bodyOf('post', '/v1/registry-credentials')).toMatchObject({
+        required: true,
+        schema: { required: ['name', 'server', 'username', 'password'], properties: { password: { writeOnly: true } } },
+      });
+    } finally {
+      await cp.close();
+    }
+  });
 });
 
 describe('BullMQ evaluation queue', () => {

@@ -14,6 +14,7 @@ import { parseParam, parseRequest } from '../api/validation';
 import type { TenantContext } from '../auth/auth-context';
 import { CurrentTenant, TenantScoped } from '../auth/auth.decorators';
 import { CONFIG, type Config } from '../config/config';
+import { requestBody } from '../docs/openapi';
 import { DeploymentsService } from './deployments.service';
 import { ApplyDeploymentUseCase } from './usecases/apply-deployment/apply-deployment.usecase';
 import { RollbackDeploymentUseCase } from './usecases/rollback-deployment/rollback-deployment.usecase';
@@ -38,7 +39,7 @@ export class DeploymentsController {
 
   /** Create (201) or update (200) from the spec document; a new revision only when the spec changed. */
   @Put(':name')
-  @ApiBody({ schema: { $ref: '#/components/schemas/DeploymentSpec' } })
+  @ApiBody(requestBody('DeploymentSpec'))
   async apply(
     @CurrentTenant() tenant: TenantContext,
     @Param('name') deployment: string,
@@ -61,6 +62,7 @@ export class DeploymentsController {
   }
 
   @Patch(':name/scale')
+  @ApiBody(requestBody('ScaleRequest'))
   scale(@CurrentTenant() tenant: TenantContext, @Param('name') deployment: string, @Body() body: unknown): Promise<DeploymentView> {
     return this.deployments.scale(tenant, name(deployment), parseRequest(this.scaleSchema, body).replicas);
   }
@@ -80,6 +82,7 @@ export class DeploymentsController {
   /** Back to `revision` (default: the previous one), as a new revision. */
   @Post(':name/rollback')
   @HttpCode(200)
+  @ApiBody(requestBody('RollbackRequest', { required: false }))
   rollback(@CurrentTenant() tenant: TenantContext, @Param('name') deployment: string, @Body() body: unknown): Promise<DeploymentView> {
     const { revision } = parseRequest(rollbackRequest, body ?? {});
     return this.rollbackDeployment.execute({ ...tenant, name: name(deployment), revision });

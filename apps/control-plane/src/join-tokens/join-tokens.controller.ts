@@ -1,8 +1,9 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { createJoinTokenRequest, type TokenResponse } from '@oja/contracts';
 import { parseRequest } from '../api/validation';
 import { AdminOnly } from '../auth/auth.decorators';
+import { requestBody } from '../docs/openapi';
 import { JoinTokensService } from './join-tokens.service';
 
 @ApiTags('nodes')
@@ -14,6 +15,7 @@ export class JoinTokensController {
   @AdminOnly()
   @Post()
   @HttpCode(201)
+  @ApiBody(requestBody('CreateJoinTokenRequest', { required: false }))
   create(@Body() body: unknown): Promise<TokenResponse> {
     const { ttlSeconds } = parseRequest(createJoinTokenRequest, body ?? {});
     return this.joinTokens.create(ttlSeconds);

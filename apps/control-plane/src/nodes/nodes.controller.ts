@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { dedicateRequest, nodeName, type List, type NodeView } from '@oja/contracts';
-import { z } from 'zod';
 import { parseParam, parseRequest } from '../api/validation';
 import { AdminOnly } from '../auth/auth.decorators';
+import { requestBody } from '../docs/openapi';
 import { NodesService } from './nodes.service';
 
 @ApiTags('nodes')
@@ -32,7 +32,7 @@ export class NodesController {
 
   @Post(':name/dedicate')
   @HttpCode(200)
-  @ApiBody({ schema: z.toJSONSchema(dedicateRequest, { io: 'input' }) as Record<string, unknown> })
+  @ApiBody(requestBody('DedicateRequest'))
   dedicate(@Param('name') name: string, @Body() body: unknown): Promise<NodeView> {
     const node = parseParam(nodeName, name, 'name');
     return this.nodes.dedicate(node, parseRequest(dedicateRequest, body).tenant);

@@ -1,20 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { dnsLabel, registryCredentialRequest, type List, type RegistryCredentialView } from '@oja/contracts';
-import { z } from 'zod';
 import { parseParam, parseRequest } from '../api/validation';
 import type { TenantContext } from '../auth/auth-context';
 import { CurrentTenant, TenantScoped } from '../auth/auth.decorators';
+import { requestBody } from '../docs/openapi';
 import { RegistryCredentialsService } from './registry-credentials.service';
-
-/** OpenAPI body: the contracts schema, with the password marked write-only. */
-function credentialBodySchema(): Record<string, unknown> {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(registryCredentialRequest, { io: 'input' }) as Record<string, unknown> & {
-    properties: Record<string, Record<string, unknown>>;
-  };
-  schema.properties.password = { ...schema.properties.password, writeOnly: true };
-  return schema;
-}
 
 @ApiTags('registry-credentials')
 @ApiBearerAuth()
@@ -26,7 +17,7 @@ export class RegistryCredentialsController {
   /** The password is write-only: it is stored encrypted and never returned. */
   @Post()
   @HttpCode(201)
-  @ApiBody({ schema: credentialBodySchema() })
+  @ApiBody(requestBody('RegistryCredentialRequest'))
   create(@CurrentTenant() tenant: TenantContext, @Body() body: unknown): Promise<RegistryCredentialView> {
     return this.credentials.create(tenant, parseRequest(registryCredentialRequest, body));
   }

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { createTenantRequest, type CreateTenantResponse, type List, type TenantView } from '@oja/contracts';
 import { parseRequest } from '../api/validation';
 import { AdminOnly } from '../auth/auth.decorators';
+import { requestBody } from '../docs/openapi';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
@@ -14,6 +15,7 @@ export class TenantsController {
 
   @Post()
   @HttpCode(201)
+  @ApiBody(requestBody('CreateTenantRequest'))
   create(@Body() body: unknown): Promise<CreateTenantResponse> {
     return this.tenants.create(parseRequest(createTenantRequest, body));
   }

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { createTokenRequest, type TokenResponse } from '@oja/contracts';
 import { parseRequest } from '../api/validation';
 import type { TenantContext } from '../auth/auth-context';
 import { CurrentTenant, TenantScoped } from '../auth/auth.decorators';
+import { requestBody } from '../docs/openapi';
 import { TokensService } from './tokens.service';
 
 @ApiTags('tokens')
@@ -16,6 +17,7 @@ export class TokensController {
   /** Mints a token for the caller's tenant; the secret is in this answer only. */
   @Post()
   @HttpCode(201)
+  @ApiBody(requestBody('CreateTokenRequest', { required: false }))
   mint(@CurrentTenant() tenant: TenantContext, @Body() body: unknown): Promise<TokenResponse> {
     return this.tokens.mint(tenant, parseRequest(createTokenRequest, body ?? {}));
   }
