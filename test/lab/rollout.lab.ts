@@ -7,13 +7,19 @@ import { waitFor } from './processes';
 // Three lab hosts, the built control plane and agents: every host's routing mesh listens on the published port and
 // balances over the instances on all hosts through the overlay. Load goes from the root netns to host 1's mesh
 // (a lab address) while the deployment rolls; the control plane is SIGKILLed mid-rollout and restarted; a failing
-// revision is rolled back automatically. No request may fail.
+// revision is rolled back automatically; an undo returns to revision 1. No request may fail.
 
 const NAME = 'site';
 const PUBLISH = 8090;
 const ROLLOUT_MS = 240_000;
-/** Requests per second asked of the load generator (2-core machine running 3 engines, 3 agents and the control plane). */
-const RATE = 200;
+/**
+ * Requests per second asked of the load generator: 1,000 as the issue asks. On a 2-core machine that also runs 3
+ * engines, 3 agents, 3 HAProxies and the control plane the generator may reach less: each phase's achieved rate is
+ * printed after the run (figures in docs/benchmarks.md). OJA_LAB_ROLLOUT_RATE overrides the rate.
+ */
+const RATE = Number(process.env.OJA_LAB_ROLLOUT_RATE ?? 1000);
+/** Enough request loops for the rate when one request (a new connection each) takes a few ms. */
+const CONCURRENCY = Math.max(8, Math.ceil(RATE / 20));
 
 function site(version: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -43,7 +49,7 @@ describe('rollouts across lab hosts through the routing mesh', () => {
     return res.body;
   };
   const host = (n: number) => cluster.lab.hostAddress(n);
-  const traffic = () => (load = startLoad({ host: host(1), port: PUBLISH, ratePerSecond: RATE, maxSeconds: ROLLOUT_MS / 1000 }));
+  const traffic = () => (load = startLoad({ host: host(1), port: PUBLISH, ratePerSecond: RATE, concurrency: CONCURRENCY, maxSeconds: ROLLOUT_MS / 1000 }));
   const stopTraffic = async (phase: string) => {
     reports[phase] = await load!.stop();
     load = undefined;
@@ -99,5 +105,15 @@ describe('rollouts across lab hosts through the routing mesh', () => {
     expect(Object.keys(report.bodies)).toEqual(['v2']);
     const events = (await api('GET', `/v1/events?deployment=${NAME}`)).items as EventView[];
     expect(events.find((e) => e.type === 'rollout.rolledback')?.message).toBe('revision 3 failed; rolled back to revision 2 (as revision 4)');
+  });
+
+  it('undoes to revision 1 under load: 0 failed requests, only v1 afterwards', async () => {
+    traffic();
+    await api('POST', `/v1/deployments/${NAME}/rollback`, { revision: 1 });
+    await rolledOutTo(api, NAME, 5, 3, ROLLOUT_MS);
+    for (const n of [1, 2, 3]) await meshAnswers(host(n), PUBLISH, 'v1', 60_000);
+    const report = await stopTraffic('undo to revision 1');
+    expectNoFailure(report);
+    expect(report.bodies.v1).toBeGreaterThan(0);
   });
 });
