@@ -217,7 +217,7 @@ export class FakeAgent {
       $case: 'instanceStatus',
       value: {
         instanceId, state: 'running', containerId: `c-${instanceId.slice(0, 8)}`, overlayIp: '', healthy: true, restarts: 0, exitCode: -1,
-        reason: '', lastChecks: [], at: new Date().toISOString(), ...status,
+        reason: '', lastChecks: [], at: new Date().toISOString(), pulledImage: '', ...status,
       },
     });
   }

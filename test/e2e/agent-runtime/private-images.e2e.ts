@@ -23,7 +23,7 @@ describe('agent runtime: private registry pulls', () => {
   const failedWith = (reason: string) => new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(retrying in \\d+s\\)$`);
   const auth = (pw: string) => ({ server: registry.address, username: registry.username, password: pw });
 
-  it('pulls with the right credentials and runs; reports bad credentials, missing images and missing credentials clearly', async () => {
+  it('pulls with the right credentials, reports the pull and runs; reports bad credentials, missing images and missing credentials clearly', async () => {
     const good = desiredInstance({ deployment: 'good', image, registryAuth: auth(password) });
     const badPassword = desiredInstance({ deployment: 'badpw', image: `${registry.address}/acme/other-${node}:1`, registryAuth: auth('wrong') });
     const missing = desiredInstance({ deployment: 'missing', image: `${registry.address}/acme/nope-${node}:1`, registryAuth: auth(password) });
@@ -35,6 +35,8 @@ describe('agent runtime: private registry pulls', () => {
     expect(agent.report(badPassword.id)!.reason).toMatch(failedWith('pull denied: bad credentials'));
     expect(agent.report(missing.id)!.reason).toMatch(failedWith(`image not found: ${missing.image}`));
     expect(agent.report(anonymous.id)!.reason).toMatch(failedWith(`pull denied: ${anonymous.image} needs registry credentials`));
+    // The pull is reported once (the control plane records it as instance.pulled); failed pulls are not.
+    expect(agent.reports.filter((r) => r.pulledImage).map((r) => [r.id, r.pulledImage])).toEqual([[good.id, image]]);
     for (const r of agent.reconciler.observed()) expect(JSON.stringify(r)).not.toContain(password);
     expect((await nodeContainers(node)).map((c) => c.Image)).toEqual([image]);
   });

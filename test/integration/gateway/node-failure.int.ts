@@ -37,7 +37,7 @@ describe('node monitor: a silent node goes down and its instances are replaced',
 
     // Back: it must not run the lost copy again (never more copies than planned).
     silent.disconnect();
-    silent.connect([{ instanceId: lostId, state: 'running', containerId: 'c1', overlayIp: '', healthy: true, restarts: 0, exitCode: -1, reason: '', lastChecks: [], at: new Date().toISOString() }]);
+    silent.connect([{ instanceId: lostId, state: 'running', containerId: 'c1', overlayIp: '', healthy: true, restarts: 0, exitCode: -1, reason: '', lastChecks: [], at: new Date().toISOString(), pulledImage: '' }]);
     await waitFor(async () => (await sql(cp, `SELECT 1 FROM nodes WHERE name = 'mon-a' AND status = 'ready'`)).length === 1 || undefined, 'mon-a ready');
     await waitFor(() => silent.registered.length === 2 && silent.desired && !silent.desiredIds().includes(lostId), 'a desired set without the lost instance');
     expect(silent.desiredIds()).toEqual([]);

@@ -10,7 +10,7 @@ const DOWN_TIMEOUT_MS = 45_000;
 
 const runningReport = (id: string): InstanceStatus => ({
   instanceId: id, state: 'running', containerId: `c-${id.slice(0, 8)}`, overlayIp: '', healthy: true, restarts: 0, exitCode: -1, reason: '',
-  lastChecks: [], at: new Date().toISOString(),
+  lastChecks: [], at: new Date().toISOString(), pulledImage: '',
 });
 
 // Two control-plane replicas on one database and queue prefix, both running the node monitor, the sweep and the

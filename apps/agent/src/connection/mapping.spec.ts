@@ -128,6 +128,7 @@ describe('toProtoInstanceStatus', () => {
       reason: '',
       lastChecks: [],
       at: '2026-11-23T18:00:00.123Z',
+      pulledImage: '',
     });
   });
 
@@ -142,6 +143,7 @@ describe('toProtoInstanceStatus', () => {
       exitCode: 137,
       reason: 'health check failed 3 times',
       lastChecks: [{ at: '2026-11-23T17:59:59Z', ok: false, output: 'HTTP 500' }],
+      pulledImage: 'registry:5000/acme/web:2',
     };
     expect(toProtoInstanceStatus(report, at)).toEqual({
       instanceId: 'i-2',
@@ -154,6 +156,7 @@ describe('toProtoInstanceStatus', () => {
       reason: 'health check failed 3 times',
       lastChecks: [{ at: '2026-11-23T17:59:59Z', ok: false, output: 'HTTP 500' }],
       at: '2026-11-23T18:00:00.123Z',
+      pulledImage: 'registry:5000/acme/web:2',
     });
   });
 });

@@ -66,5 +66,6 @@ export function toProtoInstanceStatus(report: InstanceStatusReport, at: Date): p
     reason: report.reason ?? '',
     lastChecks: (report.lastChecks ?? []).map((c) => ({ at: c.at, ok: c.ok, output: c.output })),
     at: at.toISOString(),
+    pulledImage: report.pulledImage ?? '',
   };
 }

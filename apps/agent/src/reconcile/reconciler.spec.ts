@@ -74,6 +74,23 @@ describe('Reconciler (fake runtime)', () => {
     expect(runtime.calls.filter((c) => c.startsWith('pull'))).toEqual(['pull reg.local:5000/acme/web:2']);
   });
 
+  it('reports a pull once, on the report right after it, and keeps it out of the stored state', async () => {
+    const { r, reports } = reconciler();
+    await r.start();
+    const [pulled, present] = [desiredInstance({ image: 'reg.local:5000/acme/web:2' }), desiredInstance()];
+    runtime.images.delete('reg.local:5000/acme/web:2');
+    await r.apply(1, [pulled, present]);
+
+    expect(reports.filter((x) => x.pulledImage).map((x) => [x.id, x.state, x.pulledImage])).toEqual([[pulled.id, 'starting', 'reg.local:5000/acme/web:2']]);
+    expect(reportOf(r, pulled.id)).toMatchObject({ state: 'running' });
+    expect(r.observed().every((x) => x.pulledImage === undefined)).toBe(true);
+
+    // A replacement container of the same image (the spec changed) finds it present: no second pull, no second report.
+    await r.apply(2, [{ ...pulled, env: { CHANGED: '1' } }, present]);
+    expect(runtime.calls.filter((c) => c.startsWith('pull'))).toHaveLength(1);
+    expect(reports.filter((x) => x.pulledImage)).toHaveLength(1);
+  });
+
   it('stops (with the grace period) and removes instances no longer desired, reporting them exited', async () => {
     const { r, reports } = reconciler();
     await r.start();

@@ -234,7 +234,10 @@ export class Reconciler {
     this.stopProber(t);
     this.setReport(t, { state: 'starting', containerId: null, overlayIp: null, healthy: false, reason: null });
     try {
-      if (!(await this.runtime.hasImage(desired.image))) await this.runtime.pull(desired.image, desired.registryAuth);
+      if (!(await this.runtime.hasImage(desired.image))) {
+        await this.runtime.pull(desired.image, desired.registryAuth);
+        this.reportPulled(t, desired.image);
+      }
     } catch (err) {
       return this.fail(t, err instanceof PullError ? err.message : `pull failed: ${(err as Error).message}`);
     }
@@ -382,6 +385,11 @@ export class Reconciler {
   }
 
   /** Merges a change into the report and tells listeners if anything but the check history changed. */
+  /** A pull is an occurrence, not state: listeners get one report saying so, the stored report stays as it was. */
+  private reportPulled(t: Tracked, image: string): void {
+    for (const listener of this.listeners) listener({ ...copyReport(t.report), pulledImage: image });
+  }
+
   private setReport(t: Tracked, change: Partial<InstanceStatusReport>): void {
     const next = { ...t.report, ...change };
     const significant = (r: InstanceStatusReport) => JSON.stringify([r.state, r.containerId, r.overlayIp, r.healthy, r.restarts, r.exitCode, r.reason]);

@@ -36,4 +36,6 @@ export interface InstanceStatusReport {
   reason: string | null;
   /** Last health check results, newest last (bounded). */
   lastChecks?: { at: string; ok: boolean; output: string }[];
+  /** Only on the one report sent right after the image was pulled for this instance (never in observed()). */
+  pulledImage?: string;
 }

@@ -4,7 +4,7 @@ import { type ObservedInstance, isReady, isStale, needsEvaluation, parseReport, 
 const received = new Date('2026-11-23T12:00:00Z');
 const report = (over: Partial<InstanceStatus>): InstanceStatus => ({
   instanceId: 'i', state: 'running', containerId: 'c', overlayIp: '10.42.0.2', healthy: true, restarts: 0, exitCode: -1,
-  reason: '', lastChecks: [], at: '2026-11-23T12:00:01Z', ...over,
+  reason: '', lastChecks: [], at: '2026-11-23T12:00:01Z', pulledImage: '', ...over,
 });
 const observed = (over: Partial<ObservedInstance>): ObservedInstance => ({
   state: 'pending', healthy: false, restarts: 0, lastExitCode: null, reason: null, observedAt: null, ...over,
@@ -14,7 +14,9 @@ describe('agent instance reports', () => {
   it('parses a report, mapping empty strings and -1 to null', () => {
     expect(parseReport(report({ containerId: '', overlayIp: '', exitCode: -1 }), received)).toMatchObject({
       state: 'running', containerId: null, overlayIp: null, lastExitCode: null, reason: null, observedAt: new Date('2026-11-23T12:00:01Z'),
+      pulledImage: null,
     });
+    expect(parseReport(report({ state: 'starting', pulledImage: 'registry:5000/acme/web:2' }), received)?.pulledImage).toBe('registry:5000/acme/web:2');
   });
 
   it('refuses unknown states and falls back to the receive time for a missing or bad timestamp', () => {
@@ -48,6 +50,15 @@ describe('agent instance reports', () => {
     ['no change', { state: 'healthy', healthy: true }, { state: 'healthy', healthy: true }, []],
   ])('%s → %p', (_name, prev, next, types) => {
     expect(transitionEvents(observed(prev), observed(next)).map((e) => e.type)).toEqual(types);
+  });
+
+  it('records a pull, with the image, whether or not the state changed', () => {
+    const pulled = { ...observed({ state: 'starting' }), pulledImage: 'registry:5000/acme/web:2' };
+    expect(transitionEvents(observed({ state: 'starting' }), pulled)).toEqual([{ type: 'instance.pulled', message: 'pulled image registry:5000/acme/web:2' }]);
+    expect(transitionEvents(observed({ state: 'pending' }), { ...pulled, state: 'running', healthy: true }).map((e) => e.type)).toEqual([
+      'instance.pulled', 'instance.started', 'instance.healthy',
+    ]);
+    expect(transitionEvents(observed({ state: 'starting' }), { ...observed({ state: 'starting' }), pulledImage: null })).toEqual([]);
   });
 
   it('puts the reason and exit code in the messages', () => {

@@ -16,10 +16,12 @@ export interface ObservedReport extends ObservedInstance {
   overlayIp: string | null;
   healthChecks: { at: string; ok: boolean; output: string }[];
   observedAt: Date;
+  /** The image the agent has just pulled for this instance (only the report right after the pull has it). */
+  pulledImage: string | null;
 }
 
 export interface InstanceEvent {
-  type: 'instance.started' | 'instance.healthy' | 'instance.unhealthy' | 'instance.failed' | 'instance.restarted' | 'instance.exited';
+  type: 'instance.pulled' | 'instance.started' | 'instance.healthy' | 'instance.unhealthy' | 'instance.failed' | 'instance.restarted' | 'instance.exited';
   message: string;
 }
 
@@ -40,6 +42,7 @@ export function parseReport(report: InstanceStatus, receivedAt: Date): ObservedR
     overlayIp: report.overlayIp || null,
     healthChecks: report.lastChecks.slice(-10).map((c) => ({ at: c.at, ok: c.ok, output: c.output.slice(0, 1024) })),
     observedAt: Number.isNaN(at.getTime()) ? receivedAt : at,
+    pulledImage: report.pulledImage || null,
   };
 }
 
@@ -53,9 +56,10 @@ export function isReady(i: Pick<ObservedInstance, 'state' | 'healthy'>): boolean
   return i.healthy && (i.state === 'running' || i.state === 'healthy');
 }
 
-/** The events a transition is worth recording. */
-export function transitionEvents(prev: ObservedInstance, next: ObservedInstance): InstanceEvent[] {
+/** The events a transition (or, for a pull, the report itself) is worth recording. */
+export function transitionEvents(prev: ObservedInstance, next: ObservedInstance & { pulledImage?: string | null }): InstanceEvent[] {
   const events: InstanceEvent[] = [];
+  if (next.pulledImage) events.push({ type: 'instance.pulled', message: `pulled image ${next.pulledImage}` });
   if (next.restarts > prev.restarts) {
     events.push({ type: 'instance.restarted', message: `restarted (${next.restarts} restarts, last exit code ${next.lastExitCode ?? 'unknown'})` });
   }

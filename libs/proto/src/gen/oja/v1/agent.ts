@@ -101,6 +101,11 @@ export interface InstanceStatus {
   lastChecks: HealthCheckResult[];
   /** RFC 3339, when the agent observed it (orders out-of-order reports) */
   at: string;
+  /**
+   * The image the agent has just pulled to start this instance: set on the one report sent right after the pull
+   * (the control plane records instance.pulled), empty on every other report.
+   */
+  pulledImage: string;
 }
 
 export interface LogChunk {
@@ -1332,6 +1337,7 @@ function createBaseInstanceStatus(): InstanceStatus {
     reason: "",
     lastChecks: [],
     at: "",
+    pulledImage: "",
   };
 }
 
@@ -1366,6 +1372,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     }
     if (message.at !== "") {
       writer.uint32(82).string(message.at);
+    }
+    if (message.pulledImage !== "") {
+      writer.uint32(90).string(message.pulledImage);
     }
     return writer;
   },
@@ -1463,6 +1472,14 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
             message.at = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.pulledImage = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1507,6 +1524,11 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
         ? object.last_checks.map((e: any) => HealthCheckResult.fromJSON(e))
         : [],
       at: isSet(object.at) ? globalThis.String(object.at) : "",
+      pulledImage: isSet(object.pulledImage)
+        ? globalThis.String(object.pulledImage)
+        : isSet(object.pulled_image)
+        ? globalThis.String(object.pulled_image)
+        : "",
     };
   },
 
@@ -1542,6 +1564,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     if (message.at !== "") {
       obj.at = message.at;
     }
+    if (message.pulledImage !== "") {
+      obj.pulledImage = message.pulledImage;
+    }
     return obj;
   },
 
@@ -1560,6 +1585,7 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     message.reason = object.reason ?? "";
     message.lastChecks = object.lastChecks?.map((e) => HealthCheckResult.fromPartial(e)) || [];
     message.at = object.at ?? "";
+    message.pulledImage = object.pulledImage ?? "";
     return message;
   },
 };
