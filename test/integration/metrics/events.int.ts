@@ -27,13 +27,18 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     await cp?.close();
   });
 
-  it('scheduled, started, healthy, unhealthy (with the last checks on the instance), restarted with its exit code, failed with its reason, rollout complete', async () => {
+  it('scheduled, pulled with its image, started, healthy, unhealthy (with the last checks on the instance), exited and restarted with its exit code, failed with its reason, rollout complete', async () => {
     expect((await cp.request('PUT', '/v1/deployments/ev', { token: tenant.token, body: spec('ev', 2) })).status).toBe(201);
     await waitFor(() => agents.every((a) => a.desiredIds().length === 1), 'one instance per agent');
     const [a, b] = agents;
     const [ia] = a.desiredIds();
     const [ib] = b.desiredIds();
     await eventOf(tenant.token, '&deployment=ev', 'instance.scheduled', (e) => e.instance === ia && e.node === 'ev-a');
+
+    // The agent says so on the one report that follows a pull.
+    a.report(ia, { state: 'starting', healthy: false, containerId: '', pulledImage: 'oja/busybox:1' });
+    const pulled = await eventOf(tenant.token, '&deployment=ev', 'instance.pulled', (e) => e.instance === ia);
+    expect(pulled).toMatchObject({ node: 'ev-a', message: 'pulled image oja/busybox:1' });
 
     a.report(ia, { state: 'running', healthy: false });
     await eventOf(tenant.token, '&deployment=ev', 'instance.started', (e) => e.instance === ia);
@@ -53,6 +58,10 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     const listed = await cp.request('GET', '/v1/deployments/ev/instances', { token: tenant.token });
     expect(listed.body.items.find((i: { id: string }) => i.id === ia)).toMatchObject({ state: 'unhealthy', lastChecks });
 
+    // A crash: the agent reports the exit, then the restarted container.
+    a.report(ia, { state: 'exited', healthy: false, exitCode: 137, reason: 'exited with code 137; restarting in 1s' });
+    const exited = await eventOf(tenant.token, '&deployment=ev', 'instance.exited', (e) => e.instance === ia);
+    expect(exited.message).toBe('exited with code 137');
     a.report(ia, { state: 'healthy', healthy: true, restarts: 1, exitCode: 137 });
     const restarted = await eventOf(tenant.token, '&deployment=ev', 'instance.restarted', (e) => e.instance === ia);
     expect(restarted.message).toContain('137');
@@ -60,6 +69,35 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     b.report(ib, { state: 'failed', healthy: false, reason: 'pull denied: bad credentials' });
     const failed = await eventOf(tenant.token, '&deployment=ev', 'instance.failed', (e) => e.instance === ib);
     expect(failed.message).toContain('pull denied: bad credentials');
+  });
+
+  it('rollout paused, resumed, then stepped', async () => {
+    const instancesOf = async (name: string, revision: number) => {
+      const res = await cp.request('GET', `/v1/deployments/${name}/instances`, { token: tenant.token });
+      return (res.body.items as { id: string; node: string | null; revision: number }[]).filter((i) => i.revision === revision && i.node);
+    };
+    const reportHealthy = async (name: string, revision: number, count: number) => {
+      const placed = await waitFor(async () => {
+        const found = await instancesOf(name, revision);
+        return found.length === count && found;
+      }, `${count} instances of ${name} revision ${revision} placed`);
+      for (const i of placed) agents.find((agent) => agent.name === i.node)?.report(i.id, { state: 'healthy', healthy: true });
+    };
+    expect((await cp.request('PUT', '/v1/deployments/ro', { token: tenant.token, body: spec('ro', 2) })).status).toBe(201);
+    await reportHealthy('ro', 1, 2);
+    await eventOf(tenant.token, '&deployment=ro', 'rollout.complete');
+
+    expect((await cp.request('POST', '/v1/deployments/ro/pause', { token: tenant.token })).status).toBe(200);
+    await eventOf(tenant.token, '&deployment=ro', 'rollout.paused');
+    expect((await cp.request('PUT', '/v1/deployments/ro', { token: tenant.token, body: spec('ro', 2, { env: { VERSION: '2' } }) })).status).toBe(200);
+    expect((await cp.request('POST', '/v1/deployments/ro/resume', { token: tenant.token })).status).toBe(200);
+    const resumed = await eventOf(tenant.token, '&deployment=ro', 'rollout.resumed');
+    expect(resumed.message).toBe('rollout resumed');
+    const step = await eventOf(tenant.token, '&deployment=ro', 'rollout.step');
+    expect(step.message).toMatch(/^started [1-9]\d*, stopping \d+: /);
+    // Paused, the new revision waited: every step of this deployment came after the resume.
+    const steps = await events(tenant.token, '&deployment=ro&type=rollout.step');
+    expect(steps.map((e) => BigInt(e.id) > BigInt(resumed.id))).toEqual(steps.map(() => true));
   });
 
   it('node drain/undrain and dedicate for the admin; node down with its instances lost, and up again', async () => {
