@@ -24,7 +24,7 @@ describe('control-plane metrics', () => {
     await cp?.close();
   });
 
-  it('counts nodes by status, instances by state and tenant, deployments, placements and agent messages', async () => {
+  it('counts nodes by status, instances by state and tenant, deployments, placements and agent messages, and times their handling', async () => {
     const before = await scrape();
     const placementsBefore = sampleValue(before, 'oja_placements_total') ?? 0;
     expect(sampleValue(before, 'oja_log_streams')).toBe(0);
@@ -51,6 +51,12 @@ describe('control-plane metrics', () => {
     expect(sampleValue(text, 'oja_grpc_agent_streams')).toBe(3);
     expect(sampleValue(text, 'oja_grpc_messages_total', { direction: 'received', kind: 'register' })).toBe(3);
     expect(sampleValue(text, 'oja_grpc_messages_total', { direction: 'sent', kind: 'desiredState' })).toBeGreaterThanOrEqual(6);
+    // Handling time of agent messages by kind: one observation per register and per instance report, once handled.
+    await expectSample('oja_grpc_message_duration_seconds_count', { kind: 'register' }, 3);
+    await expectSample('oja_grpc_message_duration_seconds_count', { kind: 'instanceStatus' }, 3);
+    const timed = await scrape();
+    expect(sampleValue(timed, 'oja_grpc_message_duration_seconds_bucket', { kind: 'register', le: '+Inf' })).toBe(3);
+    expect(sampleValue(timed, 'oja_grpc_message_duration_seconds_sum', { kind: 'register' })).toBeGreaterThan(0);
     // No instance ids as labels on the control plane.
     expect(text).not.toMatch(/instance="/);
 

@@ -82,7 +82,8 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       chain = chain.then(async () => {
         if (!node || ended) return;
         try {
-          session = await this.handle(call, node, session, msg);
+          const handling = this.handle(call, node, session, msg);
+          session = await (this.metrics?.timeHandling(msg, handling) ?? handling);
           // The stream may have ended while Register was being handled: don't keep a session for it.
           if (ended) drop();
         } catch (err) {

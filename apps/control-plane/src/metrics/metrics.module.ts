@@ -9,6 +9,8 @@ import { Public } from '../auth/auth.decorators';
  */
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
 export const HTTP_DURATION = Symbol('HttpDurationHistogram');
+/** Buckets (seconds) of the request histograms: API requests and agent messages. */
+export const REQUEST_DURATION_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 @ApiExcludeController()
 @Controller()
@@ -43,7 +45,7 @@ class MetricsController {
           name: 'oja_http_request_duration_seconds',
           help: 'HTTP request duration by method, route template and status',
           labelNames: ['method', 'route', 'status'] as const,
-          buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          buckets: REQUEST_DURATION_BUCKETS,
           registers: [registry],
         }),
     },
