@@ -47,7 +47,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-async function oja(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
+async function oja(args: string[], opts: { stdin?: string; env?: Record<string, string>; io?: Partial<Io> } = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const io: Io = {
@@ -57,6 +57,7 @@ async function oja(args: string[], opts: { stdin?: string; env?: Record<string, 
     env: { OJA_CONFIG: join(dir, 'config.json'), OJA_SERVER: baseUrl, OJA_TOKEN: 'tok', ...opts.env },
     now: () => new Date(),
     sleep: () => Promise.resolve(),
+    ...opts.io,
   };
   const code = await run(args, io);
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
@@ -338,27 +339,60 @@ describe('registry add', () => {
   });
 });
 
-describe('get events -w', () => {
-  it('prints the recent events oldest first, then only new ones, until the server fails', async () => {
-    const event = (id: number) => ({ id: String(id), type: 'instance.started', message: `m${id}`, deployment: 'web', at: `2026-11-23T10:00:0${id}Z` });
-    const answers = [[event(2), event(1)], [event(3), event(2), event(1)], [event(3), event(2)]];
-    handler = () => {
-      const items = answers.shift();
-      return items ? { status: 200, body: { items } } : problem(503, 'database unavailable');
+describe('get events', () => {
+  const event = (id: number) => ({ id: String(id), type: 'instance.started', message: `m${id}`, deployment: 'web', at: new Date(Date.parse('2026-11-23T10:00:00Z') + id * 1000).toISOString() });
+  /** Answers GET /v1/events as the API does: newest first, or oldest first after a cursor; limit 100 by default. */
+  const eventsApi = (store: ReturnType<typeof event>[]) => (req: Recorded) => {
+    const q = new URL(req.url, baseUrl).searchParams;
+    const limit = Number(q.get('limit') ?? 100);
+    const after = q.get('after');
+    const sorted = [...store].sort((a, b) => Number(a.id) - Number(b.id));
+    const items = after === null ? sorted.reverse().slice(0, limit) : sorted.filter((e) => Number(e.id) > Number(after)).slice(0, limit);
+    return { status: 200, body: { items } };
+  };
+
+  it('-w prints the recent events oldest first, then a burst of thousands whole and once, and an event that committed late', async () => {
+    const store = [event(1), event(2)];
+    let polls = 0;
+    let clock = Date.parse('2026-11-23T10:00:00Z');
+    const sleep = async (ms: number) => {
+      clock += ms;
+      polls += 1;
+      // Between the first two polls a burst arrives; event 1500's transaction commits only before the second.
+      if (polls === 1) for (let id = 3; id <= 2502; id++) if (id !== 1500) store.push(event(id));
+      if (polls === 2) store.push(event(1500));
     };
-    const r = await oja(['get', 'events', '-w', '--deployment', 'web']);
+    const api = eventsApi(store);
+    handler = (req) => (polls < 3 ? api(req) : problem(503, 'database unavailable'));
+
+    const r = await oja(['get', 'events', '-w', '--deployment', 'web'], { io: { sleep, now: () => new Date(clock) } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: database unavailable');
     expect(requests[0].url).toBe('/v1/events?deployment=web');
+    expect(requests[1].url).toBe('/v1/events?deployment=web&after=0&limit=1000');
     const lines = r.stdout.split('\n');
-    expect(lines.map((l) => l.split(/\s{2,}/))).toEqual([
-      ['TIME', 'TYPE', 'DEPLOYMENT', 'NODE', 'MESSAGE'],
-      ['2026-11-23T10:00:01Z', 'instance.started', 'web', '-', 'm1'],
-      ['2026-11-23T10:00:02Z', 'instance.started', 'web', '-', 'm2'],
-      ['2026-11-23T10:00:03Z', 'instance.started', 'web', '-', 'm3'],
-    ]);
+    expect(lines[0].split(/\s{2,}/)).toEqual(['TIME', 'TYPE', 'DEPLOYMENT', 'NODE', 'MESSAGE']);
+    expect(lines[1].split(/\s{2,}/)).toEqual([event(1).at, 'instance.started', 'web', '-', 'm1']);
+    const messages = lines.slice(1).map((l) => l.split(/\s{2,}/)[4]);
+    const burst = Array.from({ length: 2500 }, (_, i) => i + 3).filter((id) => id !== 1500);
+    expect(messages).toEqual(['m1', 'm2', ...burst.map((id) => `m${id}`), 'm1500']);
     const messageColumn = lines[0].indexOf('MESSAGE');
-    for (const line of lines.slice(1)) expect(line.slice(messageColumn)).toMatch(/^m\d$/); // aligned under the header
+    for (const line of lines.slice(1)) expect(line.slice(messageColumn)).toMatch(/^m\d+$/); // aligned under the header
+  });
+
+  it('-w -o json prints one event per line; --node and --type filter the list and the watch', async () => {
+    handler = eventsApi([{ ...event(7), type: 'node.down' }]);
+    const listed = await oja(['get', 'events', '--node', 'n1', '--type', 'node.down']);
+    expect(listed.code).toBe(0);
+    expect(requests[0].url).toBe('/v1/events?node=n1&type=node.down');
+    expect(listed.stdout.split('\n')[1].split(/\s{2,}/)).toEqual([event(7).at, 'node.down', 'web', '-', 'm7']);
+
+    const api = eventsApi([{ ...event(7), type: 'node.down' }]);
+    let polls = 0;
+    handler = (req) => (polls < 1 ? api(req) : problem(503, 'database unavailable'));
+    const watched = await oja(['get', 'events', '-w', '--node', 'n1', '--type', 'node.down', '-o', 'json'], { io: { sleep: async () => void polls++ } });
+    expect(requests.slice(1).map((q) => q.url)).toEqual(['/v1/events?node=n1&type=node.down', '/v1/events?node=n1&type=node.down&after=6&limit=1000']);
+    expect(watched.stdout.split('\n').map((l) => JSON.parse(l))).toEqual([{ ...event(7), type: 'node.down' }]);
   });
 });
 

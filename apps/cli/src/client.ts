@@ -31,8 +31,12 @@ export class ApiError extends CliError {
 
 export interface EventsQuery {
   deployment?: string;
+  node?: string;
+  type?: string;
   limit?: number;
   before?: string;
+  /** Oldest first, the events after this id. */
+  after?: string;
 }
 
 export interface LogsQuery {

@@ -28,6 +28,11 @@ describe('request schemas', () => {
   it('coerces query strings', () => {
     expect(eventsQuery.parse({ limit: '20' })).toMatchObject({ limit: 20 });
     expect(eventsQuery.safeParse({ limit: '0' }).success).toBe(false);
+    expect(eventsQuery.parse({ after: '41', before: '9223372036854775807' })).toMatchObject({ after: '41', before: '9223372036854775807' });
+    for (const bad of ['-1', '4x', '', '9223372036854775808', '1'.repeat(20)]) {
+      expect(eventsQuery.safeParse({ after: bad }).success).toBe(false);
+      expect(eventsQuery.safeParse({ before: bad }).success).toBe(false);
+    }
     expect(logsQuery.parse({ follow: 'true', tail: '10' })).toMatchObject({ follow: true, tail: 10 });
     expect(logsQuery.parse({})).toMatchObject({ follow: false });
     expect(logsQuery.safeParse({ since: 'yesterday' }).success).toBe(false);

@@ -56,9 +56,16 @@ export const registryCredentialRequest = z.strictObject({
 });
 export type RegistryCredentialRequest = z.infer<typeof registryCredentialRequest>;
 
+/** Event ids are Postgres bigints: anything else must be a 400, not a failed cast. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+const eventId = z.string().refine((v) => /^[0-9]{1,19}$/.test(v) && BigInt(v) <= MAX_BIGINT, 'must be an event id');
+
 export const listQuery = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
-  before: z.string().regex(/^[0-9]+$/, 'must be an event id').optional(),
+  /** Newest first, older than this event id (paging back through history). */
+  before: eventId.optional(),
+  /** Oldest first, newer than this event id (a cursor: follow events without missing any). */
+  after: eventId.optional(),
 });
 
 export const eventsQuery = listQuery.extend({

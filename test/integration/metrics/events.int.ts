@@ -100,6 +100,38 @@ describe('events cover the life of instances, nodes and rollouts', () => {
     expect(steps.map((e) => BigInt(e.id) > BigInt(resumed.id))).toEqual(steps.map(() => true));
   });
 
+  it('pages oldest first after a cursor (?after=ID), so a burst larger than a page is read whole', async () => {
+    const burst = await cp.tenant();
+    const other = await cp.tenant();
+    await sql(cp, `INSERT INTO events (tenant_id, type, message) SELECT $1, 'test.burst', 'burst ' || g FROM generate_series(1, 250) g ORDER BY g`, [burst.id]);
+    const page = async (token: string, query: string) => {
+      const res = await cp.request('GET', `/v1/events?type=test.burst${query}`, { token });
+      expect(res.status).toBe(200);
+      return res.body.items as EventView[];
+    };
+
+    const read: EventView[] = [];
+    for (let after = '0'; ; ) {
+      const items = await page(burst.token, `&after=${after}`);
+      if (items.length === 0) break;
+      expect(items.length).toBeLessThanOrEqual(100); // the default limit
+      read.push(...items);
+      after = items[items.length - 1].id;
+    }
+    expect(read.map((e) => e.message)).toEqual(Array.from({ length: 250 }, (_, i) => `burst ${i + 1}`));
+    const ids = read.map((e) => BigInt(e.id));
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
+
+    // Without a cursor: newest first; a cursor with a limit and another filter; only the tenant's own events.
+    expect((await page(burst.token, '&limit=2')).map((e) => e.message)).toEqual(['burst 250', 'burst 249']);
+    expect((await page(burst.token, `&after=${read[246].id}&limit=2`)).map((e) => e.message)).toEqual(['burst 248', 'burst 249']);
+    expect(await page(burst.token, `&after=${read[100].id}&deployment=ev`)).toEqual([]);
+    expect(await page(other.token, '&after=0')).toEqual([]);
+    const bad = await cp.request('GET', '/v1/events?after=99999999999999999999', { token: burst.token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('after');
+  });
+
   it('node drain/undrain and dedicate for the admin; node down with its instances lost, and up again', async () => {
     const admin = cp.adminToken;
     const other = await cp.tenant();

@@ -22,6 +22,7 @@ export interface EventQuery {
   type?: string;
   limit: number;
   before?: string;
+  after?: string;
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -63,7 +64,11 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Newest first, paged with `before` (an event id). */
+  /**
+   * Newest first, paged with `before` (an event id); with `after`, oldest first from just after that id: a cursor
+   * that reads a burst of any size page by page. Ids are taken at insert, so an event whose transaction commits
+   * after a later one's can appear behind a reader's cursor (`oja get events -w` re-reads a window for it).
+   */
   async list(q: EventQuery): Promise<EventView[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -76,10 +81,11 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     if (q.node !== undefined) add('node_name = ?', q.node);
     if (q.type !== undefined) add('type = ?', q.type);
     if (q.before !== undefined) add('id < ?::bigint', q.before);
+    if (q.after !== undefined) add('id > ?::bigint', q.after);
     params.push(q.limit);
     const rows: EventRow[] = await this.ds.query(
       `SELECT id, type, message, deployment_name, node_name, instance_id, at FROM events
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${q.after === undefined ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
     );
     return rows.map(toEventView);
