@@ -384,12 +384,12 @@ export class Reconciler {
     return t;
   }
 
-  /** Merges a change into the report and tells listeners if anything but the check history changed. */
   /** A pull is an occurrence, not state: listeners get one report saying so, the stored report stays as it was. */
   private reportPulled(t: Tracked, image: string): void {
     for (const listener of this.listeners) listener({ ...copyReport(t.report), pulledImage: image });
   }
 
+  /** Merges a change into the report and tells listeners if anything but the check history changed. */
   private setReport(t: Tracked, change: Partial<InstanceStatusReport>): void {
     const next = { ...t.report, ...change };
     const significant = (r: InstanceStatusReport) => JSON.stringify([r.state, r.containerId, r.overlayIp, r.healthy, r.restarts, r.exitCode, r.reason]);
