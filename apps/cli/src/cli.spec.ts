@@ -296,7 +296,7 @@ describe('logs', () => {
     const r = await oja(['logs', 'web', '--tail', '5', '--since', '5m', '--timestamps']);
     expect(r.code).toBe(0);
     expect(requests[0].url).toBe('/v1/deployments/web/logs?tail=5&since=5m');
-    expect(r.stdout).toBe('2026-11-23T10:00:00Z n1/aaaaaaaa hello\n2026-11-23T10:00:01Z n2/bbbbbbbb world');
+    expect(r.stdout).toBe('2026-11-23T10:00:00Z n1/aaaaaaaa hello\n2026-11-23T10:00:01Z n2/bbbbbbbb [stderr] world');
   });
 });
 

@@ -75,6 +75,11 @@ describe('logLine', () => {
     expect(logLine(entry, false)).toBe('node-1/01234567 GET / 200');
     expect(logLine(entry, true)).toBe('2026-11-23T10:00:00.123Z node-1/01234567 GET / 200');
   });
+
+  it('marks lines from stderr, so the two streams are told apart without -o json', () => {
+    expect(logLine({ ...entry, stream: 'stderr', line: 'boom' }, false)).toBe('node-1/01234567 [stderr] boom');
+    expect(logLine({ ...entry, stream: 'stderr', line: 'boom' }, true)).toBe('2026-11-23T10:00:00.123Z node-1/01234567 [stderr] boom');
+  });
 });
 
 describe('rollout lines', () => {

@@ -151,9 +151,9 @@ export function failureReason(d: DeploymentView): string {
   return failing ? `${failing.reason}: ${failing.message}` : 'rollout failed';
 }
 
-/** `node/instance-short line`, with the RFC 3339 time first when asked. */
+/** `node/instance-short line`, `[stderr]` before the line when it came from stderr, the RFC 3339 time first when asked. */
 export function logLine(entry: LogEntry, timestamps: boolean): string {
-  const prefix = `${entry.node}/${shortId(entry.instance)}`;
+  const prefix = `${entry.node}/${shortId(entry.instance)}${entry.stream === 'stderr' ? ' [stderr]' : ''}`;
   return timestamps ? `${entry.ts} ${prefix} ${entry.line}` : `${prefix} ${entry.line}`;
 }
 
