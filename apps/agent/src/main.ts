@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     const mesh = await startMesh({ dataDir: dataDir.path, nodeId: identity.nodeId, log });
     const reconciler = new Reconciler({
       runtime, node: identity.nodeName, metrics, logger: { warn: (m: string) => log.warn(m) },
-      beforeStop: mesh ? (instanceId) => mesh.drain(instanceId) : undefined,
+      beforeStop: mesh ? (instanceId, _containerId, graceSeconds) => mesh.drain(instanceId, graceSeconds) : undefined,
     });
     const logs = new LogStreamer(runtime, (id) => reconciler.containerIdOf(id), metrics);
     await reconciler.start();

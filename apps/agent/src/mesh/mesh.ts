@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backendName, renderConfig, serverName } from './haproxy-config';
 import { HaproxyProcess, type HaproxyLog } from './haproxy-process';
 import { commandErrors, haproxyCommand, sessionsByServer } from './runtime-api';
-import { applyRoutes, drainInstance, drainingSlots, releaseSlot, type MeshPlan } from './slots';
+import { applyRoutes, drainInstance, drainingSlots, drainWaitOver, releaseSlot, type MeshPlan } from './slots';
 import type { MeshRoute, RouteTable } from './types';
 
 const DRAIN_POLL_MS = 250;
@@ -17,8 +17,6 @@ export interface MeshOptions {
   socketDir: string;
   bindAddress: string;
   haproxyBinary?: string;
-  /** Longest a stopping instance is drained before its container gets SIGTERM anyway. */
-  drainTimeoutMs?: number;
   log: HaproxyLog;
 }
 
@@ -76,12 +74,12 @@ export class RoutingMesh {
 
   /**
    * The reconciler's beforeStop hook: no new connection goes to the instance on this node, and its open ones get
-   * until the drain timeout to finish.
+   * until its stop grace period ends to finish (drainWaitOver).
    */
-  async drain(instanceId: string): Promise<void> {
+  async drain(instanceId: string, graceSeconds: number): Promise<void> {
     await this.enqueue(() => this.execute(drainInstance(this.tables, instanceId)));
-    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
-    while (Date.now() < deadline && drainingSlots(this.tables).some((s) => s.instanceId === instanceId)) await sleep(DRAIN_POLL_MS);
+    const started = Date.now();
+    while (!drainWaitOver(this.tables, instanceId, Date.now() - started, graceSeconds * 1000)) await sleep(DRAIN_POLL_MS);
   }
 
   /** Instance ids per published port, as HAProxy has them (ready or draining); for tests and diagnostics. */

@@ -1,5 +1,5 @@
 import { renderConfig, MIN_SLOTS } from './haproxy-config';
-import { applyRoutes, drainInstance, drainingSlots, releaseSlot } from './slots';
+import { applyRoutes, drainInstance, drainingSlots, drainWaitOver, releaseSlot } from './slots';
 import type { MeshBackend, MeshRoute, RouteTable } from './types';
 
 const backend = (n: number): MeshBackend => ({ instanceId: `i${n}`, address: `10.42.0.${n}`, port: 8080 });
@@ -75,6 +75,33 @@ describe('drainInstance', () => {
     const plan = drainInstance(tables, 'i1');
     expect(plan.commands).toEqual(['set server p9000/s1 state drain', 'set server p9001/s1 state drain']);
     expect(drainInstance(plan.tables, 'i1').commands).toEqual([]);
+  });
+});
+
+describe('drainWaitOver (before an instance is stopped)', () => {
+  // i1 serves two ports, i2 one; both drained, as before their containers stop.
+  const routed = applyRoutes(empty, [route([backend(1), backend(2)]), route([backend(1)], { publishPort: 9001 })]).tables;
+  const draining = drainInstance(drainInstance(routed, 'i1').tables, 'i2').tables;
+  const graceMs = 30_000;
+
+  it('waits while a slot of the instance still has sessions, up to its grace period', () => {
+    expect(drainWaitOver(draining, 'i1', 0, graceMs)).toBe(false);
+    // Past the old fixed 10 s: a grace period of 30 s still waits for the open connections.
+    expect(drainWaitOver(draining, 'i1', 12_000, graceMs)).toBe(false);
+    expect(drainWaitOver(draining, 'i1', graceMs, graceMs)).toBe(true);
+  });
+
+  it('ends as soon as every slot of the instance was released (its sessions reached 0), whatever the others do', () => {
+    const oneReleased = releaseSlot(draining, 9000, 0).tables;
+    expect(drainWaitOver(oneReleased, 'i1', 100, graceMs)).toBe(false);
+    const bothReleased = releaseSlot(oneReleased, 9001, 0).tables;
+    expect(drainWaitOver(bothReleased, 'i1', 100, graceMs)).toBe(true);
+    expect(drainWaitOver(bothReleased, 'i2', 100, graceMs)).toBe(false);
+  });
+
+  it('an instance with no slot on this node (never routed here) and a grace period of 0 do not wait', () => {
+    expect(drainWaitOver(draining, 'i9', 0, graceMs)).toBe(true);
+    expect(drainWaitOver(draining, 'i1', 0, 0)).toBe(true);
   });
 });
 

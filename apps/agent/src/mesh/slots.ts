@@ -96,6 +96,15 @@ export function releaseSlot(current: ReadonlyMap<number, RouteTable>, port: numb
   return { tables, commands: [setState(port, slot, 'maint')], reload: false };
 }
 
+/**
+ * Whether the wait before an instance's container is stopped is over: none of its slots is draining any more
+ * (their sessions reached 0, so releaseSlot freed them), or it has waited its grace period (whichever first). It
+ * gets its grace period again after SIGTERM, before SIGKILL.
+ */
+export function drainWaitOver(tables: ReadonlyMap<number, RouteTable>, instanceId: string, waitedMs: number, graceMs: number): boolean {
+  return waitedMs >= graceMs || !drainingSlots(tables).some((s) => s.instanceId === instanceId);
+}
+
 /** Drained slots, for the watcher that frees them once their sessions reach 0. */
 export function drainingSlots(tables: ReadonlyMap<number, RouteTable>): { port: number; slot: number; instanceId: string }[] {
   const out: { port: number; slot: number; instanceId: string }[] = [];

@@ -107,20 +107,20 @@ describe('Reconciler (fake runtime)', () => {
     expect(r.observed().map((o) => o.id)).toEqual([keep.id]);
   });
 
-  it('calls the drain hook before stopping a container on purpose, and stops even when it fails', async () => {
+  it('calls the drain hook (with the grace period) before stopping a container on purpose, and stops even when it fails', async () => {
     const drained: string[] = [];
     const { r } = reconciler({
-      beforeStop: async (instanceId, containerId) => {
-        drained.push(`${instanceId} ${containerId} running=${runtime.containers.get(containerId)?.details.running}`);
+      beforeStop: async (instanceId, containerId, graceSeconds) => {
+        drained.push(`${instanceId} ${containerId} running=${runtime.containers.get(containerId)?.details.running} grace=${graceSeconds}`);
         throw new Error('mesh unreachable');
       },
     });
     await r.start();
-    const [keep, drop] = [desiredInstance(), desiredInstance()];
+    const [keep, drop] = [desiredInstance(), desiredInstance({ stopGracePeriodSeconds: 45 })];
     await r.apply(1, [keep, drop]);
     const dropContainer = containersOf(drop.id)[0].details.id;
     await r.apply(2, [keep]);
-    expect(drained).toEqual([`${drop.id} ${dropContainer} running=true`]);
+    expect(drained).toEqual([`${drop.id} ${dropContainer} running=true grace=45`]);
     expect(runtime.containers.has(dropContainer)).toBe(false);
     expect(quiet.warn).toHaveBeenCalledWith(`before stopping ${drop.id}: mesh unreachable`);
   });

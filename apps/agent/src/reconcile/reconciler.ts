@@ -25,9 +25,10 @@ export interface ReconcilerOptions {
   logger?: Pick<Console, 'warn'>;
   /**
    * Called before a container is stopped on purpose (no longer desired, replaced, a duplicate), e.g. to
-   * drain it from the routing mesh first. A failure is logged and the stop goes ahead.
+   * drain it from the routing mesh first, for at most the instance's grace period. A failure is logged and the
+   * stop goes ahead.
    */
-  beforeStop?: (instanceId: string, containerId: string) => Promise<void>;
+  beforeStop?: (instanceId: string, containerId: string, graceSeconds: number) => Promise<void>;
 }
 
 type StatusListener = (report: InstanceStatusReport) => void;
@@ -354,7 +355,7 @@ export class Reconciler {
 
   /** Drain hook, graceful stop, removal; returns the exit code, if the container still existed. */
   private async stopAndRemove(instanceId: string, containerId: string, graceSeconds: number): Promise<number | null> {
-    await this.opts.beforeStop?.(instanceId, containerId).catch((err: Error) =>
+    await this.opts.beforeStop?.(instanceId, containerId, graceSeconds).catch((err: Error) =>
       this.log.warn(`before stopping ${instanceId}: ${err.message}`),
     );
     await this.runtime.stop(containerId, graceSeconds);
