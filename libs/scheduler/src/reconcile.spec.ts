@@ -73,8 +73,18 @@ describe('reconcileDeployment', () => {
       expect(reconcile({ deployment: paused(6), instances: mid })).toMatchObject({ place: [{ revision: 2, count: 3 }] });
     });
 
-    it('scales down outdated instances first', () => {
-      expect(reconcile({ deployment: paused(1), instances: mid })).toMatchObject({ place: [], stop: ['old1', 'old2'] });
+    it('keeps the surge instance midway: paused with 3 old + 1 new of 3 replicas, nothing stops, ready or not', () => {
+      const surged = [...instances(3, 'old', { revision: 1 }), instance({ id: 'new1', observed: 'starting', readySince: null })];
+      expect(reconcile({ deployment: paused(3), instances: surged })).toMatchObject({ place: [], stop: [], status: { phase: 'paused' } });
+      const ready = [...surged.slice(0, 3), instance({ id: 'new1' })];
+      expect(reconcile({ deployment: paused(3), instances: ready })).toMatchObject({ place: [], stop: [] });
+    });
+
+    it('scales down outdated instances first, to replicas + maxSurge while the rollout is midway', () => {
+      expect(reconcile({ deployment: paused(1), instances: mid })).toMatchObject({ place: [], stop: ['old1'] });
+      expect(reconcile({ deployment: paused(1), instances: mid.slice(1) })).toMatchObject({ place: [], stop: [] });
+      // No rollout midway: plain scaling down to replicas.
+      expect(reconcile({ deployment: paused(1), instances: instances(3, 'a') })).toMatchObject({ place: [], stop: ['a1', 'a2'] });
     });
   });
 });

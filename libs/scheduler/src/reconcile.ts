@@ -55,6 +55,9 @@ export function reconcileDeployment(input: ReconcileInput): ReconcileResult {
  * While a rollout is paused its revision mix is left alone, but the replica count is still honoured (as a
  * paused Kubernetes deployment still scales): missing instances — lost, or after scaling up — start at the
  * current revision within the surge; surplus ones stop, outdated first. Moves off draining nodes wait for resume.
+ * Midway through a rollout up to replicas + maxSurge may run (Kubernetes' allowedSize when it scales a paused
+ * rolling update): the surge instance is no surplus, so pausing with 3 old + 1 new of 3 replicas stops nothing —
+ * stopping an old one would be the rollout's next step, and with maxUnavailable 0 would cost availability.
  */
 export function planPausedScaling(
   deployment: SchedulerDeployment,
@@ -68,6 +71,7 @@ export function planPausedScaling(
   const counted = current.length + outdated.length;
   const start = startCount(replicas - counted, replicas, maxSurge, counted + stopping.length);
   const stopOrder = byStopPriority(update.minReadySeconds, now);
-  const surplus = [...outdated.sort(stopOrder), ...current.sort(stopOrder)].slice(0, Math.max(0, counted - replicas));
+  const allowed = replicas + (outdated.length > 0 ? maxSurge : 0);
+  const surplus = [...outdated.sort(stopOrder), ...current.sort(stopOrder)].slice(0, Math.max(0, counted - allowed));
   return { start, stop: surplus.map((i) => i.id) };
 }

@@ -35,9 +35,10 @@ describe('the newest target supersedes a rollout in progress', () => {
     expect(plan.stop.length).toBeGreaterThan(0);
   });
 
-  it('a paused rollout starts no new revision but keeps the count', () => {
+  it('a paused rollout starts no new revision but keeps the count, and stops nothing (the surge instance is no surplus)', () => {
     const plan = reconcile({ currentRevision: 3, paused: true }, midway);
     expect(plan.place).toEqual([]);
+    expect(plan.stop).toEqual([]);
     expect(plan.status.phase).toBe('paused');
   });
 
