@@ -30,6 +30,16 @@ export class TenantApi {
     if (res.status !== 204) throw new Error(`delete ${name}: ${res.status} ${res.text}`);
   }
 
+  async pause(name: string): Promise<void> {
+    const res = await this.cp.request('POST', `/v1/deployments/${name}/pause`, { token: this.tenant.token });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`pause ${name}: ${res.status} ${res.text}`);
+  }
+
+  async resume(name: string): Promise<void> {
+    const res = await this.cp.request('POST', `/v1/deployments/${name}/resume`, { token: this.tenant.token });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`resume ${name}: ${res.status} ${res.text}`);
+  }
+
   async instances(name: string): Promise<InstanceView[]> {
     const res = await this.cp.request('GET', `/v1/deployments/${name}/instances`, { token: this.tenant.token });
     if (res.status !== 200) throw new Error(`instances of ${name}: ${res.status} ${res.text}`);
