@@ -109,7 +109,7 @@ ensure_agent() {
         --metrics-addr 127.0.0.1:7402)
     fi
     say "starting the agent as node $name (log: $OJA_LOG/agent.log)"
-    start_daemon agent node "$OJA_ROOT/apps/agent/bin/oja-agent.js" "${args[@]}"
+    start_daemon agent "$OJA_ROOT/apps/agent/bin/oja-agent.js" "${args[@]}"
   fi
   wait_for_daemon agent 90 node_ready "$name"
 }

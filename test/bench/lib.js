@@ -222,8 +222,8 @@ async function startAgent(cp, { name, args = [], env = {}, readyTimeoutMs = 60_0
   await until('the gRPC address in the control plane log', async () => gateway.test(cp.output()), 10_000);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'oja-bench-agent-'));
   const child = spawn(
-    process.execPath,
-    [AGENT_BIN, '--join', gateway.exec(cp.output())[1], '--token', join.token, '--name', node, '--data-dir', path.join(tmp, 'data'),
+    AGENT_BIN,
+    ['--join', gateway.exec(cp.output())[1], '--token', join.token, '--name', node, '--data-dir', path.join(tmp, 'data'),
       '--advertise-address', '127.0.0.1', '--no-overlay', ...args],
     { cwd: ROOT, env: { ...process.env, OJA_MESH_BIND_ADDRESS: '127.0.0.1', OJA_RUN_DIR: path.join(tmp, 'run'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -7,27 +7,11 @@
 // rollout duration (PUT to: complete, and only v2 answering).
 // Usage: npm run bench -- rollout [--rate 300] [--replicas 3] [--steady-seconds 10] [--connections 10]
 const autocannon = require('autocannon');
-const { spawn, execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, rmSync } = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { ROOT, api, appendResult, parseFlags, printResult, startControlPlane } = require('./lib');
+const { api, appendResult, parseFlags, printResult, sleep, startAgent, startControlPlane, until } = require('./lib');
 
-const AGENT_MAIN = path.join(ROOT, 'apps', 'agent', 'bin', 'oja-agent.js');
 const ROLLOUT_TIMEOUT_MS = 300_000;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what, probe, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -64,26 +48,13 @@ function fire(port, opts, maxSeconds) {
 
 async function main() {
   const opts = parseFlags(process.argv.slice(2), { rate: 300, replicas: 3, steadySeconds: 10, connections: 10 });
-  // Only checked, never required: requiring the agent's main would start an agent inside this process.
-  if (!existsSync(path.join(ROOT, 'apps', 'agent', 'dist', 'main.js'))) throw new Error('the agent is not built: run "npx nx run-many -t build" first');
   const run = randomBytes(3).toString('hex');
-  const node = `bench-rollout-${run}`;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'oja-bro-'));
   const publish = await freePort();
   const cp = await startControlPlane();
   let agent;
   try {
     const { token } = await api(cp.baseUrl, 'POST', '/v1/tenants', { token: cp.adminToken, body: { name: `bench-${run}` } });
-    const join = await api(cp.baseUrl, 'POST', '/v1/join-tokens', { token: cp.adminToken, body: {} });
-    const gateway = /agent gateway listening on (127\.0\.0\.1:\d+)/;
-    await until('the gRPC address in the control plane log', async () => gateway.test(cp.output()), 10_000);
-    const grpcAddress = gateway.exec(cp.output())[1];
-    agent = spawn(process.execPath, [
-      AGENT_MAIN, '--join', grpcAddress, '--token', join.token, '--name', node, '--data-dir', path.join(tmp, 'agent'),
-      '--advertise-address', '127.0.0.1', '--no-overlay',
-    ], { env: { ...process.env, OJA_MESH_BIND_ADDRESS: '127.0.0.1', OJA_RUN_DIR: path.join(tmp, 'run') }, stdio: 'ignore' });
-    // Interrupted (the control plane's signal handler exits the process): the agent goes too, with its HAProxy.
-    process.once('exit', () => agent.exitCode === null && agent.signalCode === null && process.kill(agent.pid, 'SIGKILL'));
+    agent = await startAgent(cp, { name: `bench-rollout-${run}` });
 
     const name = `site-${run}`;
     const spec = (version) => ({
@@ -140,15 +111,8 @@ async function main() {
     });
     printResult(figures);
   } finally {
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((resolve) => agent.once('exit', resolve));
-      process.kill(agent.pid, 'SIGKILL');
-      await exited;
-    }
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=oja.node=${node}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    if (ids.length) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    if (agent) await agent.stop();
     await cp.stop();
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -175,11 +175,11 @@ export class Lab {
   /** oja-agent (built) on host N, advertising the host's underlay address. */
   startAgent(n: number, options: AgentOptions = {}): ChildProcess {
     assertBuilt(AGENT_BIN);
-    const args = [AGENT_BIN, '--name', options.name ?? hostName(n), '--advertise-address', hostAddress(n)];
+    const args = ['--name', options.name ?? hostName(n), '--advertise-address', hostAddress(n)];
     args.push('--data-dir', options.dataDir ?? `${hostPaths(n).lib}/agent`);
     if (options.join !== undefined) args.push('--join', options.join);
     if (options.token !== undefined) args.push('--token', options.token);
-    const child = this.spawn(n, process.execPath, [...args, ...(options.args ?? [])], { env: options.env, log: `${hostPaths(n).logs}/agent.log` });
+    const child = this.spawn(n, AGENT_BIN, [...args, ...(options.args ?? [])], { env: options.env, log: `${hostPaths(n).logs}/agent.log` });
     this.agents.set(n, child);
     return child;
   }

@@ -21,7 +21,7 @@ export class AgentProcess {
 
   constructor(args: string[], logFile: string, env: Record<string, string> = {}) {
     this.file = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, [AGENT_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    this.child = spawn(AGENT_BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stdout!.on('data', (chunk: Buffer) => this.take(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.file.write(chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
