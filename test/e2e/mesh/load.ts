@@ -44,10 +44,10 @@ interface Outcome {
   ms: number;
 }
 
-export function get(host: string, port: number, timeoutMs = 5000, agent: Agent | false = false): Promise<Outcome> {
+export function get(host: string, port: number, timeoutMs = 5000, agent: Agent | false = false, path = '/'): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request({ host, port, path: '/', agent, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host, port, path, agent, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8').trim(), ms: performance.now() - started }));
