@@ -149,4 +149,71 @@ describe('GET /v1/deployments/:name/logs', () => {
       agents[0].logLines.set(id, lines);
     }
   });
+
+  it('follow survives a rollout: lines of the replacing instances arrive in the same stream, none twice', async () => {
+    const name = 'roll';
+    const now = () => new Date().toISOString();
+    /** Instance id → the agent it was desired on (every instance of this deployment seen so far). */
+    const seenOn = new Map<string, FakeAgent>();
+    const gone = new Set<string>();
+    /**
+     * Plays the agents' part once: a newly desired instance gets a log with one line and is reported running; one no
+     * longer desired ends its log streams (its container went away) and is reported exited.
+     */
+    const converge = () => {
+      for (const agent of agents) {
+        const desired = new Set((agent.desired?.instances ?? []).filter((i) => i.deployment === name).map((i) => i.id));
+        for (const id of desired) {
+          if (seenOn.has(id)) continue;
+          seenOn.set(id, agent);
+          agent.logLines.set(id, [{ ts: now(), stream: 'stdout', line: `${id} first` }]);
+          agent.report(id, { state: 'running', healthy: true });
+        }
+        for (const [id, on] of seenOn) {
+          if (on !== agent || desired.has(id) || gone.has(id)) continue;
+          gone.add(id);
+          for (const [requestId, instanceId] of agent.openLogRequests) {
+            if (instanceId !== id) continue;
+            agent.openLogRequests.delete(requestId);
+            agent.send({ $case: 'logEnd', value: { requestId, instanceId, error: '' } });
+          }
+          agent.report(id, { state: 'exited', healthy: false, exitCode: 0 });
+        }
+      }
+    };
+    const deployment = async () => (await cp.request('GET', `/v1/deployments/${name}`, { token: tenant.token })).body;
+    const rolledOut = (revision: number) => waitFor(async () => {
+      converge();
+      const d = await deployment();
+      return d.revision === revision && d.status.phase === 'complete' && d.status.updated === 2 && d.status.ready === 2 && d.status.desired === 2 && d;
+    }, `${name} at revision ${revision}`, 40_000);
+
+    expect((await cp.request('PUT', `/v1/deployments/${name}`, { token: tenant.token, body: spec(name, 2) })).status).toBe(201);
+    await rolledOut(1);
+    const old = [...seenOn.keys()];
+    const stream = await openLogs(cp, tenant.token, `/v1/deployments/${name}/logs?follow&tail=0`);
+    const following = (id: string) => [...(seenOn.get(id)?.openLogRequests.values() ?? [])].filter((i) => i === id).length;
+    await waitFor(() => old.every((id) => following(id) === 1), 'a follow request on each old instance');
+    for (const id of old) seenOn.get(id)?.log(id, { ts: now(), stream: 'stdout', line: `${id} before the rollout` });
+
+    expect((await cp.request('PUT', `/v1/deployments/${name}`, { token: tenant.token, body: spec(name, 2, { env: { VERSION: '2' } }) })).status).toBe(200);
+    await rolledOut(2);
+    const replacements = [...seenOn.keys()].filter((id) => !old.includes(id));
+    expect(replacements).toHaveLength(2);
+    await waitFor(() => replacements.every((id) => following(id) === 1), 'a follow request on each new instance');
+    for (const id of replacements) seenOn.get(id)?.log(id, { ts: now(), stream: 'stderr', line: `${id} live` });
+    await waitFor(() => replacements.every((id) => stream.entries.some((e) => e.line === `${id} live`)), 'the live lines of the new instances');
+    stream.close();
+
+    const lines = stream.entries.filter((e) => !e.line.startsWith('oja: ')).map((e) => `${e.instance} ${e.node} ${e.line}`);
+    expect(lines.sort()).toEqual(
+      [
+        ...old.map((id) => `${id} ${seenOn.get(id)?.name} ${id} before the rollout`),
+        // The new instances' lines from their start (tail=0 applies to the instances there when the stream opened).
+        ...replacements.flatMap((id) => [`${id} ${seenOn.get(id)?.name} ${id} first`, `${id} ${seenOn.get(id)?.name} ${id} live`]),
+      ].sort(),
+    );
+    expect(stream.entries.filter((e) => e.line.startsWith('oja: '))).toEqual([]);
+    await waitFor(() => agents.every((a) => a.openLogRequests.size === 0), 'every follow request cancelled');
+  });
 });
