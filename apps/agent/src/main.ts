@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     const connection = new AgentConnection({
       address: identity.controlPlane,
       credentials: controlPlaneCredentials(credentials.caPem, credentials),
+      nodeCertificate: credentials,
       reconciler,
       streamLogs: (id, options, onLine, signal) => logs.streamLogs(id, options, onLine, signal),
       registration: () => ({

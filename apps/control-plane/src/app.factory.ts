@@ -1,4 +1,4 @@
-import type { LogLevel } from '@nestjs/common';
+import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Histogram } from 'prom-client';
@@ -12,7 +12,8 @@ import { HTTP_DURATION } from './metrics/metrics.module';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface CreateAppOptions extends AppOptions {
-  logger?: LogLevel[] | false;
+  /** Levels for Nest's console logger, false for none, or a logger of one's own (tests capture lines with one). */
+  logger?: LogLevel[] | false | LoggerService;
 }
 
 export interface CreatedApp {

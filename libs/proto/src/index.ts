@@ -1,1 +1,2 @@
 export * from './gen/oja/v1/agent';
+export * from './node-certificate';

@@ -1,15 +1,24 @@
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Client } from 'pg';
+import { SecretBox } from '../../../apps/control-plane/src/crypto/secret-box';
 import { AgentGatewayServer } from '../../../apps/control-plane/src/gateway/agent-gateway.server';
-import { createCa, signNodeCsr } from '../../../apps/control-plane/src/pki/certificates';
+import { certificateFingerprint, createCa, signNodeCsr } from '../../../apps/control-plane/src/pki/certificates';
+import { CA_KEY_CONTEXT } from '../../../apps/control-plane/src/pki/pki.service';
+import { CapturedLogs } from '../../support/captured-logs';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
+import { secretKeyHex } from '../../support/env';
 import { FakeAgent, generateKeyAndCsr, presentedChain, waitFor } from '../../support/fake-agent';
+
+const NO_VERIFIED_CERTIFICATE =
+  "no client certificate that verifies against this cluster's CA: none was presented, or it is expired, not yet valid or signed by another CA";
 
 describe('agent join and mTLS connect', () => {
   let cp: TestControlPlane;
   let address: string;
   const agents: FakeAgent[] = [];
+  const logs = new CapturedLogs();
+  const refusals = (text: string) => logs.matching('warn', 'AgentStreams', text);
 
   const joinToken = async (ttlSeconds?: number): Promise<{ id: string; token: string; expiresAt: string }> => {
     const res = await cp.request('POST', '/v1/join-tokens', { token: cp.adminToken, body: ttlSeconds ? { ttlSeconds } : {} });
@@ -31,8 +40,26 @@ describe('agent join and mTLS connect', () => {
     }
   };
 
+  /** Joins `name` with a key of its own and connects it once over mTLS: the normal path. */
+  const joinedAndRegistered = async (name: string) => {
+    const key = generateKeyAndCsr(name);
+    const a = agent(name);
+    await a.join((await joinToken()).token, { key });
+    a.connect();
+    await waitFor(() => a.registered[0], `${name} registered`);
+    a.disconnect();
+    return { key, identity: a.identity! };
+  };
+  /** A fake agent presenting `certPem` with the node's own key and id. */
+  const presenting = (name: string, identity: NonNullable<FakeAgent['identity']>, certPem: string): FakeAgent => {
+    const a = agent(name);
+    a.identity = { ...identity, certPem };
+    a.connect();
+    return a;
+  };
+
   beforeAll(async () => {
-    cp = await startControlPlane();
+    cp = await startControlPlane({ logger: logs });
     address = `127.0.0.1:${cp.app.get(AgentGatewayServer).port}`;
   });
   afterAll(async () => {
@@ -112,27 +139,17 @@ describe('agent join and mTLS connect', () => {
     expect(again.nodeId).toBe(nodeId);
   });
 
-  it('rejects a Connect with a certificate from another CA, and one without a client certificate', async () => {
-    const caPem = (await presentedChain(address))[1];
-    const checkServerIdentity = () => undefined;
-    const foreignCa = createCa();
-    const { keyPem, csrPem } = generateKeyAndCsr('rogue');
-    const legit = agent('legit-for-rogue');
-    const { nodeId } = await legit.join((await joinToken()).token);
-    // Same node id in the SAN, but signed by a CA the cluster does not know.
-    const rogueCert = signNodeCsr(foreignCa, csrPem, 'legit-for-rogue', nodeId);
-    const rogue = new FakeAgent({ address, name: 'legit-for-rogue' });
-    agents.push(rogue);
-    rogue.identity = { keyPem, certPem: rogueCert, caPem, nodeId };
-    rogue.connect();
-    await waitFor(() => rogue.streamError ?? rogue.streamEnded, 'the rogue stream to end');
+  it('refuses a certificate of another CA carrying the node\'s own id and key, and none at all, saying so in its log', async () => {
+    const { key, identity } = await joinedAndRegistered('legit-for-rogue');
+    const before = refusals(NO_VERIFIED_CERTIFICATE).length;
+    // The node's id in the SAN and its very key, but signed by a CA the cluster does not know.
+    const rogue = presenting('legit-for-rogue', identity, signNodeCsr(createCa(), key.csrPem, 'legit-for-rogue', identity.nodeId));
+    await waitFor(() => rogue.streamError, 'the rogue stream to be refused');
+    expect(rogue.streamError).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: NO_VERIFIED_CERTIFICATE });
     expect(rogue.registered).toEqual([]);
-    expect(rogue.streamError?.code).toBe(grpc.status.UNAUTHENTICATED);
 
-    const anonymous = new FakeAgent({ address, name: 'anonymous' });
-    agents.push(anonymous);
     // No client certificate at all: TLS only.
-    const creds = grpc.credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity });
+    const creds = grpc.credentials.createSsl(Buffer.from(identity.caPem), null, null, { checkServerIdentity: () => undefined });
     const { AgentGatewayClient } = await import('@oja/proto');
     const client = new AgentGatewayClient(address, creds);
     const stream = client.connect();
@@ -142,7 +159,40 @@ describe('agent join and mTLS connect', () => {
       stream.write({ kind: { $case: 'heartbeat', value: { observedGeneration: 0, runningContainers: 0 } } });
     });
     client.close();
-    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: NO_VERIFIED_CERTIFICATE });
+    const lines = refusals(NO_VERIFIED_CERTIFICATE).slice(before);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^stream from 127\.0\.0\.1:\d+ refused: no client certificate/);
+  });
+
+  it('refuses an expired certificate of this cluster\'s CA, even the one on record for the node', async () => {
+    const { key, identity } = await joinedAndRegistered('expired-cert');
+    const [stored] = await sql(`SELECT cert_pem, key_ciphertext FROM cluster_ca`);
+    const ca = { certPem: stored.cert_pem, keyPem: new SecretBox(Buffer.from(secretKeyHex(), 'hex')).openString(stored.key_ciphertext, CA_KEY_CONTEXT) };
+    const twoYearsAgo = new Date(Date.now() - 2 * 365 * 24 * 3600 * 1000);
+    const expired = signNodeCsr(ca, key.csrPem, 'expired-cert', identity.nodeId, twoYearsAgo);
+    expect(new X509Certificate(expired).checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+    // Recorded as the node's certificate, so its age is the only thing wrong with it.
+    await sql(`UPDATE nodes SET cert_fingerprint = $2 WHERE id = $1`, [identity.nodeId, certificateFingerprint(expired)]);
+    const before = refusals(NO_VERIFIED_CERTIFICATE).length;
+    const old = presenting('expired-cert', identity, expired);
+    await waitFor(() => old.streamError, 'the expired certificate to be refused');
+    expect(old.streamError).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: NO_VERIFIED_CERTIFICATE });
+    expect(old.registered).toEqual([]);
+    expect(refusals(NO_VERIFIED_CERTIFICATE).length).toBe(before + 1);
+  });
+
+  it('refuses a certificate the node no longer holds once it joined again with its key, and takes the new one', async () => {
+    const { key, identity } = await joinedAndRegistered('rejoined');
+    const again = agent('rejoined');
+    await again.join((await joinToken()).token, { key });
+    const stale = presenting('rejoined', identity, identity.certPem);
+    await waitFor(() => stale.streamError, 'the replaced certificate to be refused');
+    const why = 'the client certificate is not the one last issued to node rejoined (it joined again since)';
+    expect(stale.streamError).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: why });
+    expect(refusals(`refused: ${why}`)).toHaveLength(1);
+    again.connect();
+    await waitFor(() => again.registered[0], 'Registered with the new certificate');
   });
 
   it('rejects a Register naming another node than the certificate', async () => {

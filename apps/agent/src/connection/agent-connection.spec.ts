@@ -7,7 +7,7 @@ import { generateNodeKeyAndCsr } from '../identity/node-key';
 import type { DesiredInstance, InstanceStatusReport } from '../reconcile/types';
 import { AgentConnection, type Registration } from './agent-connection';
 import { Backoff } from './backoff';
-import { checkControlPlaneIdentity, controlPlaneCredentials } from './credentials';
+import { checkControlPlaneIdentity, controlPlaneCredentials, explainCertificateRefusal } from './credentials';
 import type { LogLine, LogRequestOptions, ReconcilerPort } from './ports';
 
 // A real gRPC server over mTLS playing the control plane, to test the agent's protocol logic.
@@ -90,9 +90,9 @@ class FakeControlPlane {
     });
   }
 
-  /** Ends a call with an error status, as a control plane going away would. */
-  drop(stream: ServerDuplexStream<AgentMessage, ControlMessage>): void {
-    stream.emit('error', { code: status.UNAVAILABLE, details: 'going away' });
+  /** Ends a call with an error status, as a control plane going away (or refusing the node) would. */
+  drop(stream: ServerDuplexStream<AgentMessage, ControlMessage>, code = status.UNAVAILABLE, details = 'going away'): void {
+    stream.emit('error', { code, details });
   }
 
   send(message: ControlMessage, stream = this.streams[this.streams.length - 1]): void {
@@ -301,5 +301,39 @@ describe('control plane identity', () => {
     } finally {
       cp.server.forceShutdown();
     }
+  });
+
+  it('explains a refused node certificate from its own files: expired here, or valid here and no longer accepted', async () => {
+    const cp = new FakeControlPlane(tls);
+    await cp.listen();
+    const logged: { level: number; msg: string; code?: string; details?: string; certificate?: string }[] = [];
+    // The test certificate is valid for an hour: two hours on, the agent finds it expired.
+    const later = new Date(Date.now() + 2 * 3600_000);
+    const connection = new AgentConnection({
+      address: `127.0.0.1:${cp.port}`,
+      credentials: controlPlaneCredentials(tls.caPem, tls.node),
+      nodeCertificate: { certificatePem: tls.node.certificatePem, caPem: tls.caPem },
+      reconciler: new FakeReconciler(),
+      registration: () => registration,
+      streamLogs: async () => undefined,
+      log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
+      backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0.5 }),
+      clock: () => later,
+    });
+    connection.start();
+    try {
+      await cp.until(() => cp.streams.length === 1);
+      cp.drop(cp.streams[0], status.UNAUTHENTICATED, 'no client certificate that verifies');
+      await cp.until(() => cp.streams.length === 2);
+      const refusal = logged.find((l) => l.code === 'UNAUTHENTICATED');
+      expect(refusal).toMatchObject({ level: 50, msg: 'control plane stream closed; reconnecting', details: 'no client certificate that verifies' });
+      expect(refusal?.certificate).toMatch(/^this node's certificate cannot be used: it expired at .*; remove the node and join it again/);
+    } finally {
+      await connection.stop();
+      cp.server.forceShutdown();
+    }
+    expect(explainCertificateRefusal({ certificatePem: tls.node.certificatePem, caPem: tls.caPem }, new Date())).toMatch(
+      /^this node's certificate is valid here, so the control plane no longer accepts it/,
+    );
   });
 });

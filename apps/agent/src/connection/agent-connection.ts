@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { InstanceStatusReport } from '../reconcile/types';
 import { Backoff } from './backoff';
-import { CONTROL_PLANE_CHANNEL_OPTIONS } from './credentials';
+import type { NodeCredentials } from '../identity/store';
+import { CONTROL_PLANE_CHANNEL_OPTIONS, explainCertificateRefusal } from './credentials';
 import { ControlStream, type StreamOutcome } from './control-stream';
 import { LogRelay } from './log-relay';
 import { fromProtoDesiredInstance, toProtoInstanceStatus } from './mapping';
@@ -29,6 +30,8 @@ export type Registration = Omit<Register, 'instances'>;
 export interface AgentConnectionOptions {
   address: string;
   credentials: ChannelCredentials;
+  /** The node's certificate and CA behind `credentials`: a refused certificate is explained from them in the log. */
+  nodeCertificate?: Pick<NodeCredentials, 'certificatePem' | 'caPem'>;
   reconciler: ReconcilerPort;
   streamLogs: StreamInstanceLogs;
   /** Read at every (re)connect so a changed WireGuard key or address is sent. */
@@ -96,7 +99,12 @@ export class AgentConnection extends EventEmitter {
       const delayMs = this.backoff.next();
       this.emit('disconnected', outcome);
       const level = outcome.code === status.UNAUTHENTICATED || outcome.code === status.PERMISSION_DENIED ? 'error' : 'warn';
-      this.options.log[level]({ code: status[outcome.code] ?? outcome.code, details: outcome.details, retryInMs: delayMs }, 'control plane stream closed; reconnecting');
+      const { nodeCertificate } = this.options;
+      const certificate = outcome.code === status.UNAUTHENTICATED && nodeCertificate ? explainCertificateRefusal(nodeCertificate, this.clock()) : undefined;
+      this.options.log[level](
+        { code: status[outcome.code] ?? outcome.code, details: outcome.details, certificate, retryInMs: delayMs },
+        'control plane stream closed; reconnecting',
+      );
       await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }

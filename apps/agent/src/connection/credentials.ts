@@ -1,4 +1,5 @@
 import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { nodeCertificateProblem } from '@oja/proto';
 import type { PeerCertificate } from 'node:tls';
 import type { NodeCredentials } from '../identity/store';
 
@@ -28,4 +29,16 @@ export function controlPlaneCredentials(caPem: string, node?: Pick<NodeCredentia
     node ? Buffer.from(node.certificatePem) : null,
     { checkServerIdentity: checkControlPlaneIdentity },
   );
+}
+
+/**
+ * What the agent can tell from its own files when the control plane refuses its certificate (UNAUTHENTICATED): the
+ * control plane only sees that no certificate verified, the agent knows whether its own is expired or not yet valid.
+ */
+export function explainCertificateRefusal(node: Pick<NodeCredentials, 'certificatePem' | 'caPem'>, now: Date): string {
+  const problem = nodeCertificateProblem(node.certificatePem, node.caPem, now);
+  const rejoin = 'remove the node and join it again with a new join token and an empty data dir';
+  return problem
+    ? `this node's certificate cannot be used: ${problem}; ${rejoin}`
+    : `this node's certificate is valid here, so the control plane no longer accepts it (the node joined again or was removed); ${rejoin}`;
 }

@@ -10,8 +10,8 @@ import { ADDRESSED_STATES } from './tenant-addresses';
 export interface SessionNode {
   id: string;
   name: string;
-  keyFingerprint: string | null;
-  status: NodeStatus;
+  /** sha256 of the DER of the certificate last issued to the node at Join. */
+  certFingerprint: string | null;
 }
 
 export interface RegisteredNode {
@@ -37,11 +37,11 @@ export class AgentNodesRepository {
   constructor(private readonly ds: DataSource) {}
 
   async find(nodeId: string): Promise<SessionNode | null> {
-    const rows: { id: string; name: string; key_fingerprint: string | null; status: NodeStatus }[] = await this.ds.query(
-      `SELECT id, name, key_fingerprint, status FROM nodes WHERE id = $1`,
+    const rows: { id: string; name: string; cert_fingerprint: string | null }[] = await this.ds.query(
+      `SELECT id, name, cert_fingerprint FROM nodes WHERE id = $1`,
       [nodeId],
     );
-    return rows[0] ? { id: rows[0].id, name: rows[0].name, keyFingerprint: rows[0].key_fingerprint, status: rows[0].status } : null;
+    return rows[0] ? { id: rows[0].id, name: rows[0].name, certFingerprint: rows[0].cert_fingerprint } : null;
   }
 
   /** The node holding `name`, locked for the rest of the transaction (joins of one name serialize here). */

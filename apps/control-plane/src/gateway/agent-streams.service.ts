@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { EntityManager } from 'typeorm';
-import type { AgentMessage, ControlMessage, Heartbeat, InstanceStatus, Register } from '@oja/proto';
+import { nodeCertificateProblem, type AgentMessage, type ControlMessage, type Heartbeat, type InstanceStatus, type Register } from '@oja/proto';
 import { CONFIG, type Config } from '../config/config';
 import { Transactor } from '../db/db.module';
 import { EventsService } from '../events/events.service';
 import { GrpcMetrics } from '../observability/grpc-metrics';
-import { certificateKeyFingerprint, nodeIdFromCertificate } from '../pki/certificates';
+import { certificateFingerprint, nodeIdFromCertificate } from '../pki/certificates';
+import { PkiService } from '../pki/pki.service';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
 import { AgentNodesRepository, type SessionNode } from './agent-nodes.repository';
@@ -24,6 +25,12 @@ export const HEARTBEAT_INTERVAL_SECONDS = 2;
 /** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
 const HEARTBEAT_FLUSH_MS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * grpc-js hands over the peer certificate only when TLS verified it against the cluster CA, so a stream without
+ * one cannot tell these apart; the agent explains which from its own files.
+ */
+const NO_VERIFIED_CERTIFICATE =
+  "no client certificate that verifies against this cluster's CA: none was presented, or it is expired, not yet valid or signed by another CA";
 
 type Call = ServerDuplexStream<AgentMessage, ControlMessage>;
 
@@ -47,6 +54,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
     @Inject(CONFIG) private readonly config: Config,
     private readonly rollout: RolloutRepository,
+    private readonly pki: PkiService,
     @Optional() private readonly metrics?: GrpcMetrics,
   ) {}
 
@@ -110,15 +118,21 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     call.on('close', drop);
   }
 
+  /**
+   * The node is the one named by a certificate of this cluster's CA, within its dates, and the very certificate last
+   * issued to it (a re-join replaces it). The chain and dates are checked here too rather than left to a grpc-js detail.
+   */
   private async authenticate(call: Call): Promise<SessionNode> {
     const cert = call.getAuthContext()?.sslPeerCertificate;
-    if (!cert?.raw) throw new GatewayError(status.UNAUTHENTICATED, "a client certificate issued by this cluster's CA is required");
+    if (!cert?.raw) throw new GatewayError(status.UNAUTHENTICATED, NO_VERIFIED_CERTIFICATE);
+    const problem = nodeCertificateProblem(cert.raw, this.pki.caPem, new Date());
+    if (problem) throw new GatewayError(status.UNAUTHENTICATED, `the client certificate is refused: ${problem}`);
     const nodeId = nodeIdFromCertificate(cert.raw);
     if (!nodeId || !UUID.test(nodeId)) throw new GatewayError(status.UNAUTHENTICATED, 'the client certificate names no node');
     const node = await this.nodes.find(nodeId);
     if (!node) throw new GatewayError(status.UNAUTHENTICATED, `node ${nodeId} is not registered`);
-    if (node.keyFingerprint && node.keyFingerprint !== certificateKeyFingerprint(cert.raw)) {
-      throw new GatewayError(status.UNAUTHENTICATED, `the certificate's key is not the key node ${node.name} joined with`);
+    if (node.certFingerprint !== certificateFingerprint(cert.raw)) {
+      throw new GatewayError(status.UNAUTHENTICATED, `the client certificate is not the one last issued to node ${node.name} (it joined again since)`);
     }
     return node;
   }

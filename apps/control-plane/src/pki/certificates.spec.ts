@@ -3,7 +3,6 @@ import forge from 'node-forge';
 import {
   InvalidCsrError,
   certificateFingerprint,
-  certificateKeyFingerprint,
   createCa,
   csrKeyFingerprint,
   issueServerCertificate,
@@ -11,8 +10,7 @@ import {
   signNodeCsr,
 } from './certificates';
 
-function csrFor(name: string): { csrPem: string; keyPem: string } {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+function csrFor(name: string, keys = forge.pki.rsa.generateKeyPair({ bits: 2048 })): { csrPem: string; keyPem: string } {
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = keys.publicKey;
   csr.setSubject([{ name: 'commonName', value: name }]);
@@ -49,16 +47,17 @@ describe('cluster CA certificates', () => {
     expect(x.checkIssued(new X509Certificate(otherCa.certPem))).toBe(false);
   });
 
-  it('fingerprints the key the same way from the CSR and the certificate', () => {
-    const { csrPem } = csrFor('n');
-    const pem = signNodeCsr(ca, csrPem, 'n', 'id', now);
-    expect(certificateKeyFingerprint(pem)).toBe(csrKeyFingerprint(csrPem));
-    expect(certificateKeyFingerprint(new X509Certificate(pem).raw)).toBe(csrKeyFingerprint(csrPem));
+  it('fingerprints a CSR by its key, whatever name it asks for', () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 1024 });
+    const { csrPem } = csrFor('n', keys);
+    expect(csrKeyFingerprint(csrFor('other-name', keys).csrPem)).toBe(csrKeyFingerprint(csrPem));
     expect(csrKeyFingerprint(csrFor('n').csrPem)).not.toBe(csrKeyFingerprint(csrPem));
   });
 
-  it('fingerprints the CA as sha256 of its DER', () => {
-    expect(certificateFingerprint(ca.certPem)).toBe(createHash('sha256').update(new X509Certificate(ca.certPem).raw).digest('hex'));
+  it('fingerprints a certificate as sha256 of its DER, from PEM or DER alike', () => {
+    const der = new X509Certificate(ca.certPem).raw;
+    expect(certificateFingerprint(ca.certPem)).toBe(createHash('sha256').update(der).digest('hex'));
+    expect(certificateFingerprint(der)).toBe(certificateFingerprint(ca.certPem));
   });
 
   it('issues the server certificate for oja-control-plane, serverAuth', () => {

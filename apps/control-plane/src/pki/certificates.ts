@@ -72,14 +72,9 @@ export function csrKeyFingerprint(csrPem: string): string {
   return publicKeyFingerprint(parseCsr(csrPem).publicKey as forge.pki.PublicKey);
 }
 
-/** sha256 (hex) of the SubjectPublicKeyInfo of a certificate (PEM or DER). */
-export function certificateKeyFingerprint(cert: string | Buffer): string {
-  return publicKeyFingerprint(parseCertificate(cert).publicKey);
-}
-
-/** sha256 (hex) of a certificate's DER: what a join token carries for the CA. */
-export function certificateFingerprint(certPem: string): string {
-  return createHash('sha256').update(pemToDer(certPem)).digest('hex');
+/** sha256 (hex) of a certificate's DER (given as PEM or DER): what a join token carries for the CA, and a node row for its certificate. */
+export function certificateFingerprint(cert: string | Buffer): string {
+  return createHash('sha256').update(typeof cert === 'string' ? pemToDer(cert) : cert).digest('hex');
 }
 
 /** The node id in a node certificate's SAN URI, or null when there is none. */

@@ -4,7 +4,7 @@ import { type KeyPairPem, certificateFingerprint, createCa, issueServerCertifica
 import { CaRepository } from './ca.repository';
 
 /** Associated data binding the sealed key to its purpose. */
-const CA_KEY_CONTEXT = 'cluster-ca-key';
+export const CA_KEY_CONTEXT = 'cluster-ca-key';
 
 /**
  * The cluster CA, shared by every replica through Postgres (its key encrypted at rest), and this
