@@ -93,3 +93,35 @@ describe('agent runtime: log streaming', () => {
     );
   });
 });
+
+/** An instance whose process exited: its container stays (the agent restarts it after a back-off), and so do its lines. */
+describe('agent runtime: logs of a stopped instance', () => {
+  // A back-off longer than the test, so the exited container is not restarted meanwhile.
+  const ctx = nodeUnderTest('logs-exited', { backoff: { initialMs: 600_000, maxMs: 600_000, resetAfterMs: 600_000 } });
+  const quitter = desiredInstance({ deployment: 'quitter', command: ['sh', '-c', 'echo last-out; echo last-err >&2; exit 3'] });
+  let streamer: LogStreamer;
+
+  beforeAll(async () => {
+    streamer = new LogStreamer(ctx.agent.runtime, (id) => ctx.agent.reconciler.containerIdOf(id), ctx.agent.metrics);
+    await ctx.agent.reconciler.apply(1, [quitter]);
+    await waitFor(() => ctx.agent.report(quitter.id)?.state === 'exited', 'quitter exited');
+  });
+
+  const read = async (follow: boolean): Promise<LogLine[]> => {
+    const lines: LogLine[] = [];
+    await streamer.streamLogs(quitter.id, { follow, timestamps: false }, (l) => void lines.push(l), new AbortController().signal);
+    return lines;
+  };
+
+  it('serves its last lines, per stream, while its container exists; a follow returns them and ends', async () => {
+    expect(ctx.agent.report(quitter.id)).toMatchObject({ state: 'exited', exitCode: 3 });
+    const expected = expect.arrayContaining([{ stream: 'stdout', ts: null, line: 'last-out' }, { stream: 'stderr', ts: null, line: 'last-err' }]);
+    expect(await read(false)).toEqual(expected);
+    expect(await read(true)).toEqual(expected); // resolves: the container is not running, nothing more will come
+  });
+
+  it('has nothing to serve once the container is gone (the instance is no longer desired)', async () => {
+    await ctx.agent.reconciler.apply(2, []);
+    await expect(read(false)).rejects.toBeInstanceOf(UnknownInstanceError);
+  });
+});

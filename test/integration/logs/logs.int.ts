@@ -150,6 +150,24 @@ describe('GET /v1/deployments/:name/logs', () => {
     }
   });
 
+  it("reads a stopped instance's last lines while its container exists (the agent keeps an exited container to restart it)", async () => {
+    const agent = agents[2];
+    const [id] = agent.desiredIds();
+    agent.report(id, { state: 'exited', healthy: false, exitCode: 3, reason: 'exited with code 3; restarting in 8s' });
+    await waitFor(async () => {
+      const res = await cp.request('GET', '/v1/deployments/web/instances', { token: tenant.token });
+      return res.body.items.some((i: { id: string; state: string; containerId: string | null }) => i.id === id && i.state === 'exited' && i.containerId);
+    }, 'the instance exited, its container id kept');
+    try {
+      const entries = await readLogs(cp, tenant.token, `/v1/deployments/web/logs?instance=${id}&tail=2`);
+      const last = (agent.logLines.get(id) ?? []).slice(-2);
+      expect(last).toHaveLength(2);
+      expect(entries).toEqual(last.map((l) => ({ ts: l.ts, instance: id, node: 'logs-c', stream: l.stream, line: l.line })));
+    } finally {
+      agent.report(id, { state: 'running', healthy: true, restarts: 1, exitCode: 3 });
+    }
+  });
+
   it('follow survives a rollout: lines of the replacing instances arrive in the same stream, none twice', async () => {
     const name = 'roll';
     const now = () => new Date().toISOString();
