@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { FakeAgent, waitFor } from '../../support/fake-agent';
-import { grpcAddress, joinToken, startAgent } from './cluster';
+import { grpcAddress, joinToken, spec, sql, startAgent } from './cluster';
 
 describe('overlay subnets', () => {
   let cp: TestControlPlane;
@@ -35,5 +35,32 @@ describe('overlay subnets', () => {
     await waitFor(() => third.streamError, 'the stream to be refused');
     expect(third.streamError).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'overlay 10.77.4.0/23 has no free /24 left (all 2 allocated)' });
     expect(third.registered).toEqual([]);
+  });
+
+  it('keeps the refused node down with an event, and places nothing on it', async () => {
+    const third = agents[2];
+    // It keeps trying, as an agent does: still refused, and the event is not repeated.
+    third.connect();
+    await waitFor(() => third.streamError, 'the second attempt to be refused');
+    expect(third.streamError?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    const [node] = await sql(cp, `SELECT status, overlay_subnet FROM nodes WHERE id = $1`, [third.nodeId]);
+    expect(node).toEqual({ status: 'down', overlay_subnet: null });
+    const events = await sql(cp, `SELECT type, message FROM events WHERE node_id = $1 ORDER BY id`, [third.nodeId]);
+    expect(events).toEqual([
+      { type: 'node.joined', message: 'node ipam-3 joined' },
+      { type: 'node.refused', message: 'node ipam-3 refused: overlay 10.77.4.0/23 has no free /24 left (all 2 allocated)' },
+    ]);
+
+    // Spread over every eligible node: three replicas land on the two with a subnet only.
+    const tenant = await cp.tenant();
+    const res = await cp.request('PUT', '/v1/deployments/ipam-web', { token: tenant.token, body: spec('ipam-web', 3) });
+    expect(res.status).toBe(201);
+    const placed = await waitFor(async () => {
+      const rows = await sql<{ node: string | null }>(
+        cp, `SELECT n.name AS node FROM instances i LEFT JOIN nodes n ON n.id = i.node_id WHERE i.desired = 'running' ORDER BY n.name`,
+      );
+      return rows.length === 3 && rows.every((r) => r.node) && rows.map((r) => r.node);
+    }, 'three instances placed');
+    expect(new Set(placed)).toEqual(new Set(['ipam-1', 'ipam-2']));
   });
 });

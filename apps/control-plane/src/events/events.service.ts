@@ -45,6 +45,20 @@ export class EventsService implements OnModuleInit, OnApplicationShutdown {
     await this.recordAll([event], tx);
   }
 
+  /**
+   * Records a node event unless it repeats the node's newest event word for word: a refusal met again at every
+   * reconnect is said once, until something else happens to the node.
+   */
+  async recordUnlessRepeated(event: Pick<NewEvent, 'type' | 'message'> & { nodeId: string }): Promise<void> {
+    // Node events have no tenant, so the (tenant_id, id) index finds the newest ones.
+    const [newest]: { type: string; message: string }[] = await this.ds.query(
+      `SELECT type, message FROM events WHERE tenant_id IS NULL AND node_id = $1 ORDER BY id DESC LIMIT 1`,
+      [event.nodeId],
+    );
+    if (newest?.type === event.type && newest.message === event.message) return;
+    await this.record(event);
+  }
+
   /** Records several events in one statement (an evaluation placing thousands of instances), in order. */
   async recordAll(events: readonly NewEvent[], tx: EntityManager = this.ds.manager): Promise<void> {
     if (events.length === 0) return;

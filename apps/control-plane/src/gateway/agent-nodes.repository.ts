@@ -17,7 +17,7 @@ export interface SessionNode {
 export interface RegisteredNode {
   id: string;
   name: string;
-  overlaySubnet: string | null;
+  overlaySubnet: string;
   previousStatus: NodeStatus;
   /** Whether the node had ever heartbeated before this registration (a returning node, not a new one). */
   seenBefore: boolean;
@@ -66,50 +66,45 @@ export class AgentNodesRepository {
     await tx.query(`UPDATE nodes SET key_fingerprint = $2, cert_fingerprint = $3 WHERE id = $1`, [nodeId, keyFingerprint, certFingerprint]);
   }
 
-  /** Applies a Register: facts about the node, ready again unless an operator drains it. */
-  async register(nodeId: string, reg: Register): Promise<RegisteredNode | null> {
-    const rows = rowsOf<{ id: string; name: string; overlay_subnet: string | null; previous_status: NodeStatus; seen_before: boolean }>(
-      await this.ds.query(
-        `UPDATE nodes n SET
-           capacity_cpu = $2, capacity_memory_mb = $3, labels = $4::jsonb, underlay_address = $5,
-           wg_public_key = NULLIF($6, ''), wg_listen_port = NULLIF($7, 0), agent_version = $8,
-           status = CASE WHEN old.status = 'draining' THEN 'draining' ELSE 'ready' END,
-           last_heartbeat_at = now()
-         FROM (SELECT id, status, last_heartbeat_at FROM nodes WHERE id = $1 FOR UPDATE) old
-         WHERE n.id = old.id
-         RETURNING n.id, n.name, n.overlay_subnet, old.status AS previous_status, old.last_heartbeat_at IS NOT NULL AS seen_before`,
-        [nodeId, reg.capacity?.cpu ?? 0, reg.capacity?.memoryMb ?? 0, JSON.stringify(reg.labels ?? {}), reg.underlayAddress,
-          reg.wgPublicKey, reg.wgListenPort, reg.agentVersion],
-      ),
-    );
-    const r = rows[0];
-    return r ? { id: r.id, name: r.name, overlaySubnet: r.overlay_subnet, previousStatus: r.previous_status, seenBefore: r.seen_before } : null;
-  }
-
   /**
-   * Gives the node the lowest free /24 of `cidr` unless it has one. Two replicas may pick the same subnet
-   * for different nodes at once: the unique constraint rejects one, which then retries with a fresh view.
+   * Applies a Register and gives the node the lowest free /24 of `cidr` unless it has one, in one transaction: a node
+   * is never up without its subnet. When the pool is exhausted this throws OverlayExhaustedError and nothing changed
+   * (the node stays down). Two replicas may pick the same subnet for different nodes at once: the unique constraint
+   * rejects one, which then retries with a fresh view.
    */
-  async ensureSubnet(nodeId: string, cidr: string): Promise<string> {
+  async register(nodeId: string, reg: Register, cidr: string): Promise<RegisteredNode | null> {
     for (let attempt = 0; attempt < SUBNET_ATTEMPTS; attempt++) {
-      const taken: { overlay_subnet: string; id: string }[] = await this.ds.query(`SELECT id, overlay_subnet FROM nodes WHERE overlay_subnet IS NOT NULL`);
-      const own = taken.find((t) => t.id === nodeId);
-      if (own) return own.overlay_subnet;
-      const subnet = lowestFreeSubnet(cidr, taken.map((t) => t.overlay_subnet));
       try {
-        const rows = rowsOf<{ overlay_subnet: string }>(
-          await this.ds.query(`UPDATE nodes SET overlay_subnet = COALESCE(overlay_subnet, $2) WHERE id = $1 RETURNING overlay_subnet`, [
-            nodeId,
-            subnet,
-          ]),
-        );
-        if (rows[0]) return rows[0].overlay_subnet;
-        throw new Error(`node ${nodeId} no longer exists`);
+        return await this.ds.transaction((tx) => this.registerOnce(tx, nodeId, reg, cidr));
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
       }
     }
     throw new Error(`could not allocate an overlay subnet for node ${nodeId} after ${SUBNET_ATTEMPTS} attempts`);
+  }
+
+  private async registerOnce(tx: EntityManager, nodeId: string, reg: Register, cidr: string): Promise<RegisteredNode | null> {
+    const locked: { name: string; status: NodeStatus; overlay_subnet: string | null; seen_before: boolean }[] = await tx.query(
+      `SELECT name, status, overlay_subnet, last_heartbeat_at IS NOT NULL AS seen_before FROM nodes WHERE id = $1 FOR UPDATE`,
+      [nodeId],
+    );
+    const old = locked[0];
+    if (!old) return null;
+    let overlaySubnet = old.overlay_subnet;
+    if (!overlaySubnet) {
+      const taken: { overlay_subnet: string }[] = await tx.query(`SELECT overlay_subnet FROM nodes WHERE overlay_subnet IS NOT NULL`);
+      overlaySubnet = lowestFreeSubnet(cidr, taken.map((t) => t.overlay_subnet));
+    }
+    await tx.query(
+      `UPDATE nodes SET
+         capacity_cpu = $2, capacity_memory_mb = $3, labels = $4::jsonb, underlay_address = $5,
+         wg_public_key = NULLIF($6, ''), wg_listen_port = NULLIF($7, 0), agent_version = $8, overlay_subnet = $9,
+         status = CASE WHEN status = 'draining' THEN 'draining' ELSE 'ready' END, last_heartbeat_at = now()
+       WHERE id = $1`,
+      [nodeId, reg.capacity?.cpu ?? 0, reg.capacity?.memoryMb ?? 0, JSON.stringify(reg.labels ?? {}), reg.underlayAddress,
+        reg.wgPublicKey, reg.wgListenPort, reg.agentVersion, overlaySubnet],
+    );
+    return { id: nodeId, name: old.name, overlaySubnet, previousStatus: old.status, seenBefore: old.seen_before };
   }
 
   /** WireGuard peers of a node: every other node that has a key and a subnet. */

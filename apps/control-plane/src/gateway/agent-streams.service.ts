@@ -10,7 +10,7 @@ import { certificateFingerprint, nodeIdFromCertificate } from '../pki/certificat
 import { PkiService } from '../pki/pki.service';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
-import { AgentNodesRepository, type SessionNode } from './agent-nodes.repository';
+import { AgentNodesRepository, type RegisteredNode, type SessionNode } from './agent-nodes.repository';
 import { AgentSession } from './agent-session';
 import { AgentSessions } from './agent-sessions.service';
 import { GatewayError } from './gateway-error';
@@ -167,15 +167,9 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     if (reg.nodeName !== node.name) {
       throw new GatewayError(status.PERMISSION_DENIED, `this certificate belongs to node "${node.name}", not "${reg.nodeName}"`);
     }
-    const registered = await this.nodes.register(node.id, reg);
+    const registered = await this.registerNode(node, reg);
     if (!registered) throw new GatewayError(status.UNAUTHENTICATED, `node ${node.name} is no longer registered`);
-    let overlaySubnet: string;
-    try {
-      overlaySubnet = await this.nodes.ensureSubnet(node.id, this.config.overlayCidr);
-    } catch (err) {
-      if (err instanceof OverlayExhaustedError) throw new GatewayError(status.RESOURCE_EXHAUSTED, err.message);
-      throw err;
-    }
+    const { overlaySubnet } = registered;
     const back = registered.previousStatus === 'down' && registered.seenBefore;
     await this.events.record({ nodeId: node.id, type: back ? 'node.up' : 'node.registered', message: `node ${node.name} registered (agent ${reg.agentVersion || 'unknown'})` });
 
@@ -199,6 +193,17 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     // New capacity: deployments waiting for a node get another chance now rather than at the next sweep.
     await this.enqueueAll(await this.nodes.deploymentsAwaitingNodes());
     return session;
+  }
+
+  /** A node the overlay has no /24 left for stays down (it never takes placements), with the refusal as an event. */
+  private async registerNode(node: SessionNode, reg: Register): Promise<RegisteredNode | null> {
+    try {
+      return await this.nodes.register(node.id, reg, this.config.overlayCidr);
+    } catch (err) {
+      if (!(err instanceof OverlayExhaustedError)) throw err;
+      await this.events.recordUnlessRepeated({ nodeId: node.id, type: 'node.refused', message: `node ${node.name} refused: ${err.message}` });
+      throw new GatewayError(status.RESOURCE_EXHAUSTED, err.message);
+    }
   }
 
   private async heartbeat(session: AgentSession, hb: Heartbeat): Promise<void> {
