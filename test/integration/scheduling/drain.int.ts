@@ -1,7 +1,7 @@
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { type FakeAgent, waitFor } from '../../support/fake-agent';
 import { spec, sql, startAgent, totalDesired } from '../gateway/cluster';
-import { nodeAction, TenantApi } from './tenant-api';
+import { nodeAction, nodeEvents, TenantApi } from './tenant-api';
 
 // Draining moves a node's instances off it as a rolling replacement (the new one runs before the old one stops)
 // and keeps it out of placement until it is undrained.
@@ -59,5 +59,89 @@ describe('drain and undrain', () => {
     await waitFor(() => drained.desiredIds().length === 1, 'the undrained node takes instances again');
     const after = new Set((await api.instances('after')).map((i) => i.node));
     expect(after).toEqual(new Set(agents.map((agent) => agent.name)));
+  });
+});
+
+// Drain is a flag beside the status: a drained node that dies goes down like any other, and comes back draining.
+// Two control-plane replicas on one database and queue, both running the monitor; the pool's agents on either.
+describe('a drained node that goes silent, two control-plane replicas', () => {
+  const GRACE_SECONDS = '3';
+  // The monitor waits grace + the agents' reconnect time after a start before it judges silence.
+  const DOWN_TIMEOUT_MS = 45_000;
+  const onPool = { placement: { constraints: ['label.pool == drain-down'] } };
+  let a: TestControlPlane;
+  let b: TestControlPlane;
+  let api: TenantApi;
+  let pool: FakeAgent[] = [];
+
+  const statusOf = async (name: string) => (await sql<{ status: string }>(a, `SELECT status FROM nodes WHERE name = $1`, [name]))[0].status;
+  const nodeOf = async (name: string) => (await api.instances(name)).map((i) => i.node);
+
+  beforeAll(async () => {
+    a = await startControlPlane({ env: { OJA_NODE_GRACE_SECONDS: GRACE_SECONDS } });
+    b = await startControlPlane({
+      database: a.database, queuePrefix: a.config.queuePrefix, env: { OJA_ADMIN_TOKEN: a.adminToken, OJA_NODE_GRACE_SECONDS: GRACE_SECONDS },
+    });
+    api = new TenantApi(a, await a.tenant());
+    const labels = { pool: 'drain-down' };
+    pool = [await startAgent(a, 'dd-1', { labels }), await startAgent(b, 'dd-2', { labels }), await startAgent(a, 'dd-3', { labels })];
+  });
+  afterAll(async () => {
+    for (const agent of pool) agent.disconnect();
+    await b?.close();
+    await a?.close();
+  });
+
+  it('goes down with its instances lost and replaced, and comes back draining: no placements, stale copies stopped', async () => {
+    await api.apply(spec('batch', 4, onPool));
+    await waitFor(() => totalDesired(pool) === 4, 'four desired instances');
+    for (const agent of pool) agent.reportAllRunning();
+    await waitFor(async () => (await api.deployment('batch')).status.phase === 'complete' || undefined, 'rollout complete');
+    const [drained, ...rest] = [...pool].sort((x, y) => y.desiredIds().length - x.desiredIds().length);
+    const stale = drained.desiredIds();
+    expect(stale).toHaveLength(2);
+
+    // Drained: a replacement is placed, but it never reports running, so the drained node keeps its instances.
+    await nodeAction(a, drained.name, 'drain');
+    await waitFor(() => totalDesired(rest) > 2, 'a replacement on another pool node');
+    expect(drained.desiredIds()).toEqual(stale);
+
+    drained.stopHeartbeats();
+    await waitFor(async () => (await statusOf(drained.name)) === 'down' || undefined, `${drained.name} down`, DOWN_TIMEOUT_MS);
+    expect(await nodeEvents(a, drained.name, 'node.down')).toHaveLength(1);
+    await waitFor(() => totalDesired(rest) === 4, 'every lost instance replaced on the other pool nodes', DOWN_TIMEOUT_MS);
+    expect(rest.flatMap((agent) => agent.desiredIds()).filter((id) => stale.includes(id))).toEqual([]);
+    const lost = await sql<{ observed: string; desired: string }>(a, `SELECT observed, desired FROM instances WHERE id = ANY($1::uuid[])`, [stale]);
+    expect(lost).toEqual([{ observed: 'lost', desired: 'stopped' }, { observed: 'lost', desired: 'stopped' }]);
+
+    // Heartbeats again: back draining, told to stop the stale copies, and forgets them once it converged.
+    const beating = setInterval(() => drained.heartbeat(), 300);
+    try {
+      await waitFor(async () => (await nodeEvents(a, drained.name, 'node.up')).length === 1 || undefined, `${drained.name} up`);
+      expect(await statusOf(drained.name)).toBe('draining');
+      await waitFor(() => drained.desiredIds().length === 0, 'a desired set without the stale copies');
+      await waitFor(async () => (await sql(a, `SELECT 1 FROM instances WHERE id = ANY($1::uuid[])`, [stale])).length === 0 || undefined, 'stale rows forgotten');
+
+      for (const agent of rest) agent.reportAllRunning();
+      await api.scale('batch', 6);
+      await waitFor(async () => {
+        const nodes = await nodeOf('batch');
+        return nodes.length === 6 && nodes.every((n) => n !== null) && nodes;
+      }, 'six instances placed');
+      expect((await nodeOf('batch')).filter((n) => n === drained.name)).toEqual([]);
+      expect(drained.desiredIds()).toEqual([]);
+      expect(await statusOf(drained.name)).toBe('draining');
+    } finally {
+      clearInterval(beating);
+    }
+
+    // Down again, then back by registering (a restarted agent): draining too; undrained it takes instances again.
+    await waitFor(async () => (await statusOf(drained.name)) === 'down' || undefined, `${drained.name} down again`, DOWN_TIMEOUT_MS);
+    drained.disconnect();
+    drained.connect();
+    await waitFor(async () => (await nodeEvents(a, drained.name, 'node.up')).length === 2 || undefined, `${drained.name} registered again`);
+    expect(await statusOf(drained.name)).toBe('draining');
+    await nodeAction(a, drained.name, 'undrain');
+    expect(await statusOf(drained.name)).toBe('ready');
   });
 });

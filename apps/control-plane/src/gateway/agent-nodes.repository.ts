@@ -30,6 +30,8 @@ export interface DesiredRow extends DesiredInstanceRow {
 
 const UNIQUE_VIOLATION = '23505';
 const SUBNET_ATTEMPTS = 20;
+/** The status of a node that registers or heartbeats: ready, or draining while an operator has it drained. */
+const UP_STATUS = `CASE WHEN drained THEN 'draining' ELSE 'ready' END`;
 
 /** The node rows as the gateway sees them: join, registration, heartbeats, peers, desired sets. */
 @Injectable()
@@ -99,7 +101,7 @@ export class AgentNodesRepository {
       `UPDATE nodes SET
          capacity_cpu = $2, capacity_memory_mb = $3, labels = $4::jsonb, underlay_address = $5,
          wg_public_key = NULLIF($6, ''), wg_listen_port = NULLIF($7, 0), agent_version = $8, overlay_subnet = $9,
-         status = CASE WHEN status = 'draining' THEN 'draining' ELSE 'ready' END, last_heartbeat_at = now()
+         status = ${UP_STATUS}, last_heartbeat_at = now()
        WHERE id = $1`,
       [nodeId, reg.capacity?.cpu ?? 0, reg.capacity?.memoryMb ?? 0, JSON.stringify(reg.labels ?? {}), reg.underlayAddress,
         reg.wgPublicKey, reg.wgListenPort, reg.agentVersion, overlaySubnet],
@@ -194,10 +196,10 @@ export class AgentNodesRepository {
     return rows.map((r) => r.deployment_id);
   }
 
-  /** Records heartbeats of many nodes in one statement; returns the nodes that were down and are back. */
+  /** Records heartbeats of many nodes in one statement; returns the nodes that were down and are back (ready, or draining). */
   async heartbeat(nodeIds: string[]): Promise<{ id: string }[]> {
     if (nodeIds.length === 0) return [];
     await this.ds.query(`UPDATE nodes SET last_heartbeat_at = now() WHERE id = ANY($1::uuid[])`, [nodeIds]);
-    return rowsOf(await this.ds.query(`UPDATE nodes SET status = 'ready' WHERE id = ANY($1::uuid[]) AND status = 'down' RETURNING id`, [nodeIds]));
+    return rowsOf(await this.ds.query(`UPDATE nodes SET status = ${UP_STATUS} WHERE id = ANY($1::uuid[]) AND status = 'down' RETURNING id`, [nodeIds]));
   }
 }

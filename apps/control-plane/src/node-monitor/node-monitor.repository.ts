@@ -5,14 +5,15 @@ import { rowsOf } from '../gateway/sql-rows';
 @Injectable()
 export class NodeMonitorRepository {
   /**
-   * Ready nodes silent for longer than the grace period become down. The conditional UPDATE claims each
-   * transition once, however many replicas run the monitor.
+   * Up nodes (ready or draining) silent for longer than the grace period become down; a drained one keeps its
+   * `drained` flag, so it comes back draining. The conditional UPDATE claims each transition once, however many
+   * replicas run the monitor.
    */
   async markSilentNodesDown(tx: EntityManager, graceSeconds: number): Promise<{ id: string; name: string }[]> {
     return rowsOf(
       await tx.query(
         `UPDATE nodes SET status = 'down'
-          WHERE status = 'ready' AND last_heartbeat_at < now() - make_interval(secs => $1)
+          WHERE status <> 'down' AND last_heartbeat_at < now() - make_interval(secs => $1)
           RETURNING id, name`,
         [graceSeconds],
       ),

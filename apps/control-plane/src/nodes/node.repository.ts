@@ -25,6 +25,7 @@ export interface LockedNode {
   id: string;
   name: string;
   status: NodeStatus;
+  drained: boolean;
   dedicatedTenantId: string | null;
 }
 
@@ -43,16 +44,20 @@ export class NodeRepository {
 
   /** Locks the node row for the rest of the transaction, so concurrent drain/dedicate calls serialize. */
   async lockByName(tx: EntityManager, name: string): Promise<LockedNode | undefined> {
-    const rows: { id: string; name: string; status: NodeStatus; dedicated_tenant_id: string | null }[] = await tx.query(
-      `SELECT id, name, status, dedicated_tenant_id FROM nodes WHERE name = $1 FOR UPDATE`,
+    const rows: { id: string; name: string; status: NodeStatus; drained: boolean; dedicated_tenant_id: string | null }[] = await tx.query(
+      `SELECT id, name, status, drained, dedicated_tenant_id FROM nodes WHERE name = $1 FOR UPDATE`,
       [name],
     );
     const row = rows[0];
-    return row && { id: row.id, name: row.name, status: row.status, dedicatedTenantId: row.dedicated_tenant_id };
+    return row && { id: row.id, name: row.name, status: row.status, drained: row.drained, dedicatedTenantId: row.dedicated_tenant_id };
   }
 
-  async setStatus(tx: EntityManager, nodeId: string, status: NodeStatus): Promise<void> {
-    await tx.query(`UPDATE nodes SET status = $2 WHERE id = $1`, [nodeId, status]);
+  /** Sets the drain flag; an up node's status follows it at once (draining / ready), a down one stays down. */
+  async setDrained(tx: EntityManager, nodeId: string, drained: boolean): Promise<void> {
+    await tx.query(
+      `UPDATE nodes SET drained = $2, status = CASE WHEN status = 'down' THEN 'down' WHEN $2 THEN 'draining' ELSE 'ready' END WHERE id = $1`,
+      [nodeId, drained],
+    );
   }
 
   /** Deletes the node row; its instances and events keep their rows with no node (foreign keys SET NULL). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { NodeStatus, NodeView } from '@oja/contracts';
+import type { NodeView } from '@oja/contracts';
 import type { EntityManager } from 'typeorm';
 import { ApiProblem, notFound } from '../api/problem';
 import { Transactor } from '../db/db.module';
@@ -28,11 +28,10 @@ export class NodesService {
     return (await this.nodes.list()).map(toNodeView);
   }
 
-  /** Keeps the node out of placement and moves its instances elsewhere. */
+  /** Keeps the node out of placement and moves its instances elsewhere. A down node stays down, and comes back draining. */
   drain(name: string): Promise<NodeView> {
     return this.change(name, async (tx, node) => {
-      // A down node is marked draining too, so it stays out of placement when it comes back.
-      await this.setStatus(tx, node, 'draining', 'node.drain', `node ${node.name} drained: its instances move to other nodes`);
+      await this.setDrained(tx, node, true, 'node.drain', `node ${node.name} drained: its instances move to other nodes`);
       return { evaluate: await this.nodes.affectedDeployments(tx, node.id) };
     });
   }
@@ -40,9 +39,7 @@ export class NodesService {
   /** Lets a drained node take instances again; pending instances anywhere may now fit there. */
   undrain(name: string): Promise<NodeView> {
     return this.change(name, async (tx, node) => {
-      if (node.status === 'draining') {
-        await this.setStatus(tx, node, 'ready', 'node.undrain', `node ${node.name} undrained: it takes instances again`);
-      }
+      await this.setDrained(tx, node, false, 'node.undrain', `node ${node.name} undrained: it takes instances again`);
       return { evaluate: await this.nodes.affectedDeployments(tx, node.id, 'all') };
     });
   }
@@ -96,9 +93,9 @@ export class NodesService {
     await this.notifier.notify(wake);
   }
 
-  private async setStatus(tx: EntityManager, node: LockedNode, status: NodeStatus, type: string, message: string): Promise<void> {
-    if (node.status === status) return;
-    await this.nodes.setStatus(tx, node.id, status);
+  private async setDrained(tx: EntityManager, node: LockedNode, drained: boolean, type: string, message: string): Promise<void> {
+    if (node.drained === drained) return;
+    await this.nodes.setDrained(tx, node.id, drained);
     await this.events.record({ nodeId: node.id, type, message }, tx);
   }
 

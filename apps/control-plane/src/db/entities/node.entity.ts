@@ -16,6 +16,8 @@ export class NodeEntity {
   @Column('jsonb') labels!: Record<string, string>;
   @Column('uuid', { name: 'dedicated_tenant_id', nullable: true }) dedicatedTenantId!: string | null;
   @Column('text') status!: NodeStatus;
+  /** Drained by an operator until undrained: the node is `draining` whenever it is up. */
+  @Column('boolean') drained!: boolean;
   @Column('timestamptz', { name: 'last_heartbeat_at', nullable: true }) lastHeartbeatAt!: Date | null;
   @Column('text', { name: 'agent_version', nullable: true }) agentVersion!: string | null;
   /** Desired-state generation: bumped whenever this node's desired instance set changes (bigint, read as string). */
