@@ -85,7 +85,7 @@ export function checkStatic(node: SchedulerNode, tenant: TenantRef, constraints:
  * is now another tenant's, or this dedicated tenant's instance sits on a shared node). Constraints are not
  * re-checked for running instances (as Nomad: a label change alone does not move them).
  */
-export function taintedNodesFor(nodes: readonly SchedulerNode[], tenant: TenantRef): TaintedNodes {
+export function taintedNodesFor(nodes: readonly Pick<SchedulerNode, 'id' | 'status' | 'dedicatedTenantId'>[], tenant: TenantRef): TaintedNodes {
   const tainted: Record<string, TaintReason> = {};
   for (const node of nodes) {
     if (node.status !== 'ready') tainted[node.id] = node.status;

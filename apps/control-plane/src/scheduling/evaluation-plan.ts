@@ -6,6 +6,8 @@ import type { Placement, PlacementRequest, RolloutStatus, SchedulerInstance, Sch
  * inputs here, and its outputs to the rows to write. No I/O.
  */
 
+export type NodeState = Pick<NodeRow, 'id' | 'name' | 'status' | 'dedicatedTenantId'>;
+
 export interface NodeRow {
   id: string;
   name: string;

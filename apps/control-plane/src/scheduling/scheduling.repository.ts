@@ -3,7 +3,7 @@ import type { DeploymentSpec } from '@oja/contracts';
 import type { RolloutStatus } from '@oja/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../gateway/sql-rows';
-import type { InstanceRow, NodeRow } from './evaluation-plan';
+import type { InstanceRow, NodeRow, NodeState } from './evaluation-plan';
 
 export interface LockedDeployment {
   id: string;
@@ -44,8 +44,13 @@ export class SchedulingRepository {
     };
   }
 
-  async revisions(tx: EntityManager, deploymentId: string): Promise<Map<number, DeploymentSpec>> {
-    const rows: { number: number; spec: DeploymentSpec }[] = await tx.query(`SELECT number, spec FROM revisions WHERE deployment_id = $1`, [deploymentId]);
+  /** The current revision's spec and those of the revisions the deployment's instances run (not the whole history). */
+  async revisions(tx: EntityManager, deploymentId: string, currentRevision: number): Promise<Map<number, DeploymentSpec>> {
+    const rows: { number: number; spec: DeploymentSpec }[] = await tx.query(
+      `SELECT number, spec FROM revisions
+        WHERE deployment_id = $1 AND (number = $2 OR number IN (SELECT revision FROM instances WHERE deployment_id = $1))`,
+      [deploymentId, currentRevision],
+    );
     return new Map(rows.map((r) => [r.number, r.spec]));
   }
 
@@ -58,7 +63,12 @@ export class SchedulingRepository {
     );
   }
 
-  /** Every node with what its desired-running instances take. */
+  /** Every node's status and dedication: enough to tell which nodes an evaluation must move instances off. */
+  nodeStates(tx: EntityManager): Promise<NodeState[]> {
+    return tx.query(`SELECT id, name, status, dedicated_tenant_id AS "dedicatedTenantId" FROM nodes`);
+  }
+
+  /** Every node with what its desired-running instances take (an aggregate over all of them: read only to place). */
   nodes(tx: EntityManager): Promise<NodeRow[]> {
     return tx.query(
       `SELECT n.id, n.name, n.status, n.capacity_cpu AS "capacityCpu", n.capacity_memory_mb AS "capacityMemoryMb", n.labels,

@@ -83,13 +83,12 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
     const changed = new Set<string>();
     // Second phase of earlier stops: out of every node's routes long enough, now stopped on their node.
     for (const node of await this.rollout.finishDeregistration(tx, deploymentId)) changed.add(node);
-    const revisions = await this.repository.revisions(tx, deploymentId);
+    const revisions = await this.repository.revisions(tx, deploymentId, deployment.currentRevision);
     const spec = revisions.get(deployment.currentRevision);
     if (!spec) throw new Error(`deployment ${deployment.name} has no revision ${deployment.currentRevision}`);
     const rows = await this.repository.instances(tx, deploymentId);
-    const nodes = (await this.repository.nodes(tx)).map(toSchedulerNode);
-    const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
-    const tainted = taintedNodesFor(nodes, deployment);
+    // Statuses only: capacity (an aggregate over every instance) is read below, and only when placing.
+    const tainted = taintedNodesFor(await this.repository.nodeStates(tx), deployment);
     const instances = rows.map((r) => toSchedulerInstance(r, Boolean(revisions.get(r.revision)?.health)));
     const previous = parseRolloutStatus(deployment.rolloutStatus);
 
@@ -120,6 +119,7 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
       // Capacity is read again under the placement lock: what other evaluations placed meanwhile counts.
       await this.repository.lockPlacement(tx);
       const freshNodes = (await this.repository.nodes(tx)).map(toSchedulerNode);
+      const nodeNames = new Map(freshNodes.map((n) => [n.id, n.name]));
       const result = place(freshNodes, [placementRequest(deployment, spec, wanted, running)]);
       const { placedRetries, newOnNodes, stillWaiting } = assignPlacements(result.placements, plan.retry);
       const reason = result.unplaced[0]?.reason ?? null;
