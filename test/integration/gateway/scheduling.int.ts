@@ -1,6 +1,7 @@
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { type FakeAgent, waitFor } from '../../support/fake-agent';
 import { desiredByAgent, spec, sql, startAgent, totalDesired } from './cluster';
+import { AgentSessions } from '../../../apps/control-plane/src/gateway/agent-sessions.service';
 
 describe('scheduling over fake agents (BullMQ worker, real gRPC)', () => {
   let cp: TestControlPlane;
@@ -144,7 +145,6 @@ describe('scheduling over fake agents (BullMQ worker, real gRPC)', () => {
   });
 
   it('relays log requests to the agent holding the stream and its chunks back', async () => {
-    const { AgentSessions } = await import('../../../apps/control-plane/src/gateway/agent-sessions.service');
     const sessions = cp.app.get(AgentSessions);
     const [a] = agents;
     const instanceId = a.desiredIds()[0];
