@@ -150,6 +150,33 @@ describe('GET /v1/deployments/:name/logs', () => {
     }
   });
 
+  it('keeps following a container that exited and was restarted in place, without repeating lines', async () => {
+    const agent = agents[0];
+    const [id] = agent.desiredIds();
+    const stream = await openLogs(cp, tenant.token, `/v1/deployments/web/logs?follow=1&tail=0&instance=${id}`);
+    const requests = () => [...agent.openLogRequests].filter(([, instance]) => instance === id).map(([requestId]) => requestId);
+    try {
+      await waitFor(() => requests().length === 1, 'the follow request');
+      agent.log(id, { ts: new Date().toISOString(), stream: 'stdout', line: 'before the crash' });
+      await waitFor(() => stream.entries.some((e) => e.line === 'before the crash'), 'the line before the crash');
+
+      // The process dies: Docker ends the follow, the agent reports the exit, then restarts the same container.
+      const [ended] = requests();
+      agent.openLogRequests.delete(ended);
+      agent.send({ $case: 'logEnd', value: { requestId: ended, instanceId: id, error: '' } });
+      agent.report(id, { state: 'exited', healthy: false, exitCode: 1, reason: 'exited with code 1; restarting in 1s' });
+      agent.logLines.get(id)?.push({ ts: new Date(Date.now() + 1).toISOString(), stream: 'stderr', line: 'after the restart' });
+      agent.report(id, { state: 'running', healthy: true, restarts: 1, exitCode: 1 });
+      await waitFor(() => stream.entries.some((e) => e.line === 'after the restart'), 'the line after the restart');
+    } finally {
+      stream.close();
+    }
+
+    expect(stream.entries.filter((e) => e.line === 'before the crash')).toHaveLength(1);
+    expect(stream.entries.filter((e) => e.line === 'after the restart')).toHaveLength(1);
+    await waitFor(() => requests().length === 0, 'cancelled on disconnect');
+  });
+
   it("reads a stopped instance's last lines while its container exists (the agent keeps an exited container to restart it)", async () => {
     const agent = agents[2];
     const [id] = agent.desiredIds();

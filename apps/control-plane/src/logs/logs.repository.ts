@@ -7,6 +7,10 @@ export interface LogInstance {
   nodeId: string;
   nodeName: string;
   containerId: string;
+  /** Times the agent restarted the container (in place: the container id stays). */
+  restarts: number;
+  /** The container runs (running, healthy or unhealthy). */
+  up: boolean;
 }
 
 @Injectable()
@@ -26,14 +30,14 @@ export class LogsRepository {
 
   /** Every instance of the deployment with a container, stopped ones included while their row (and container) exist. */
   async instances(deploymentId: string): Promise<LogInstance[]> {
-    const rows: { id: string; node_id: string; node_name: string; container_id: string }[] = await this.ds.query(
-      `SELECT i.id, i.node_id, n.name AS node_name, i.container_id
+    const rows: { id: string; node_id: string; node_name: string; container_id: string; restarts: number; up: boolean }[] = await this.ds.query(
+      `SELECT i.id, i.node_id, n.name AS node_name, i.container_id, i.restarts, i.observed IN ('running', 'healthy', 'unhealthy') AS up
          FROM instances i JOIN nodes n ON n.id = i.node_id
         WHERE i.deployment_id = $1 AND i.container_id IS NOT NULL
         ORDER BY i.created_at, i.id`,
       [deploymentId],
     );
-    return rows.map((r) => ({ id: r.id, nodeId: r.node_id, nodeName: r.node_name, containerId: r.container_id }));
+    return rows.map((r) => ({ id: r.id, nodeId: r.node_id, nodeName: r.node_name, containerId: r.container_id, restarts: r.restarts, up: r.up }));
   }
 
   /** All instance ids of the deployment (for resolving an id prefix, whether or not a container exists yet). */

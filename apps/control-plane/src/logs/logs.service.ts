@@ -37,13 +37,17 @@ export interface PreparedLogs {
 
 type Emit = (entry: LogEntry) => void;
 
-/** One instance followed: the container it reads, where it got to, and whether it failed. */
+/** One instance followed: the container it reads, where it got to, and whether it failed or ended. */
 interface FollowedStream {
   containerId: string;
+  /** The instance's restart count when the stream was opened. */
+  restarts: number;
   openedAt: string;
   lastTs?: string;
   lastKey?: string;
   failedAt?: number;
+  /** The agent ended the stream without an error: the container stopped. */
+  ended?: boolean;
   cancel: () => void;
 }
 
@@ -142,10 +146,12 @@ export class LogsService {
           const current = open.get(instance.id);
           const sameContainer = current?.containerId === instance.containerId;
           const retry = current?.failedAt !== undefined && Date.now() - current.failedAt >= FOLLOW_RETRY_MS;
-          if (current && sameContainer && !retry) continue;
+          // The agent restarts an exited container in place (same id): once it runs again, follow it again.
+          const restarted = current?.ended === true && instance.up && instance.restarts > current.restarts;
+          if (current && sameContainer && !retry && !restarted) continue;
           current?.cancel();
-          // Same container after a failure (e.g. its agent reconnected to another replica): go on after the last line
-          // seen. Instances found after the start are new (or restarted): all their lines are new too.
+          // Same container after a failure (e.g. its agent reconnected to another replica) or a restart: go on after the
+          // last line seen. Instances found after the start are new (or replaced): all their lines are new too.
           const window = current && sameContainer
             ? { tail: -1, since: current.lastTs ?? current.openedAt }
             : first ? { tail: logs.tail, since: logs.since } : { tail: -1, since: logs.since };
@@ -161,7 +167,9 @@ export class LogsService {
 
   /** Follows one instance; when resuming, lines up to `seenKey` (already emitted) are skipped. */
   private followOne(instance: LogInstance, window: { tail: number; since: string }, seenKey: string | undefined, emit: Emit): FollowedStream {
-    const stream: FollowedStream = { containerId: instance.containerId, openedAt: new Date().toISOString(), lastKey: seenKey, cancel: () => undefined };
+    const stream: FollowedStream = {
+      containerId: instance.containerId, restarts: instance.restarts, openedAt: new Date().toISOString(), lastKey: seenKey, cancel: () => undefined,
+    };
     let skipUntil = seenKey;
     stream.cancel = this.open(instance, { follow: true, ...window }, {
       onChunk: (chunk) => {
@@ -174,7 +182,10 @@ export class LogsService {
         emit(entry);
       },
       onEnd: (error) => {
-        if (!error) return; // the container went away: nothing more to read
+        if (!error) {
+          stream.ended = true; // the container stopped: nothing more to read unless it is restarted
+          return;
+        }
         stream.failedAt = Date.now();
         emit(notice(`log stream interrupted (${error}); retrying`, { instance: instance.id, node: instance.nodeName }));
       },
