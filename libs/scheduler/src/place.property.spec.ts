@@ -26,7 +26,14 @@ const nodeArb: fc.Arbitrary<SchedulerNode> = fc.record({
   dedicatedTenantId: fc.constantFrom(null, null, null, ...TENANTS),
 });
 
-const requestArb = (index: number): fc.Arbitrary<PlacementRequest> =>
+/** Instances the deployment already runs: on some of the cluster's nodes (any status), and on a node no longer listed. */
+const existingArb = (nodeIds: string[]): fc.Arbitrary<Record<string, number>> =>
+  fc.oneof(
+    fc.constant({}),
+    fc.dictionary(fc.constantFrom(...nodeIds, 'gone'), fc.integer({ min: 1, max: 4 }), { maxKeys: 6 }),
+  );
+
+const requestArb = (index: number, nodeIds: string[]): fc.Arbitrary<PlacementRequest> =>
   fc.record({
     deploymentId: fc.constant(`d${index}`),
     tenantId: fc.constantFrom(...TENANTS),
@@ -35,13 +42,15 @@ const requestArb = (index: number): fc.Arbitrary<PlacementRequest> =>
     resources: fc.record({ cpu: fc.integer({ min: 1, max: 40 }).map((k) => k / 20), memoryMb: fc.integer({ min: 6, max: 1024 }) }),
     strategy: fc.constantFrom('spread', 'binpack'),
     constraints: fc.subarray(CONSTRAINTS, { maxLength: 2 }),
-    existingPerNode: fc.constant({}),
+    existingPerNode: existingArb(nodeIds),
   });
 
-const clusterArb = fc.record({
-  nodes: fc.uniqueArray(nodeArb, { selector: (n) => n.id, maxLength: 25 }),
-  requests: fc.integer({ min: 0, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => requestArb(i)))),
-});
+const clusterArb = fc.uniqueArray(nodeArb, { selector: (n) => n.id, maxLength: 25 }).chain((nodes) =>
+  fc.record({
+    nodes: fc.constant(nodes),
+    requests: fc.integer({ min: 0, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => requestArb(i, nodes.map((x) => x.id))))),
+  }),
+);
 
 function eligible(node: SchedulerNode, r: PlacementRequest): boolean {
   if (node.status !== 'ready') return false;
@@ -115,22 +124,57 @@ describe('place() properties', () => {
     );
   });
 
-  it('spreads within one: a node holds at most one more of a deployment than any eligible node still with room', () => {
+  it('spreads within one: a node given an instance holds at most one more of the deployment (those it already ran included) than any eligible node still with room', () => {
     fc.assert(
       fc.property(clusterArb, ({ nodes, requests }) => {
         const result = place(nodes, requests);
         const used = usage(nodes, requestsOf(requests), result);
         for (const r of requests.filter((q) => q.strategy === 'spread')) {
-          const count = new Map<string, number>();
-          for (const p of result.placements) if (p.deploymentId === r.deploymentId) count.set(p.nodeId, (count.get(p.nodeId) ?? 0) + 1);
+          const count = new Map<string, number>(Object.entries(r.existingPerNode));
+          const given = new Set<string>();
+          for (const p of result.placements) {
+            if (p.deploymentId !== r.deploymentId) continue;
+            count.set(p.nodeId, (count.get(p.nodeId) ?? 0) + 1);
+            given.add(p.nodeId);
+          }
           const withRoom = nodes.filter((n) => {
             const u = used.get(n.id) as { cpu: number; memoryMb: number };
             return eligible(n, r) && u.cpu + milli(r.resources.cpu) <= milli(n.capacity.cpu) && u.memoryMb + r.resources.memoryMb <= n.capacity.memoryMb;
           });
           const fewest = Math.min(...withRoom.map((n) => count.get(n.id) ?? 0));
-          for (const c of count.values()) expect(c).toBeLessThanOrEqual(fewest + 1);
+          for (const nodeId of given) expect(count.get(nodeId)).toBeLessThanOrEqual(fewest + 1);
         }
       }),
+    );
+  });
+
+  it('spreads over what already runs: on roomy shared nodes a deployment ends at most one apart, the nodes it already ran on filled last', () => {
+    const roomy = fc.uniqueArray(
+      fc.record({
+        id: fc.stringMatching(/^[a-z0-9]{1,4}$/), name: fc.constant('n'), status: fc.constant('ready' as const),
+        capacity: fc.constant({ cpu: 1000, memoryMb: 1_000_000 }), allocated: fc.constant({ cpu: 0, memoryMb: 0 }),
+        labels: fc.constant({}), dedicatedTenantId: fc.constant(null),
+      }),
+      { selector: (n) => n.id, minLength: 1, maxLength: 10 },
+    );
+    fc.assert(
+      fc.property(
+        roomy.chain((nodes) => fc.tuple(fc.constant(nodes), fc.dictionary(fc.constantFrom(...nodes.map((n) => n.id)), fc.integer({ min: 1, max: 5 })), fc.integer({ min: 0, max: 30 }))),
+        ([nodes, existingPerNode, count]) => {
+          const request: PlacementRequest = {
+            deploymentId: 'd', tenantId: 't1', tenantDedicated: false, count, resources: { cpu: 0.1, memoryMb: 16 },
+            strategy: 'spread', constraints: [], existingPerNode,
+          };
+          const total = new Map(nodes.map((n) => [n.id, existingPerNode[n.id] ?? 0]));
+          const given = new Set<string>();
+          for (const p of place(nodes, [request]).placements) {
+            total.set(p.nodeId, (total.get(p.nodeId) as number) + 1);
+            given.add(p.nodeId);
+          }
+          const fewest = Math.min(...total.values());
+          for (const nodeId of given) expect(total.get(nodeId)).toBeLessThanOrEqual(fewest + 1);
+        },
+      ),
     );
   });
 
