@@ -52,7 +52,27 @@ async function freshDatabase(env = ojaEnv()) {
   await withPg(admin, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: () => withPg(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
+  return { name, url: url.toString(), drop: () => withPg(admin, (c) => dropDatabase(c, name)) };
+}
+
+/**
+ * WITH (FORCE) ends the bench's own leftover sessions, but may not signal an autovacuum worker of the superuser
+ * (42501, likely after a big load): a plain DROP stops autovacuum itself; sessions still closing (55006) are retried.
+ * (test/support/database.ts does the same for the tests.)
+ */
+async function dropDatabase(c, name) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } catch (err) {
+      if (err.code !== '42501') throw err;
+    }
+    try {
+      return await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    } catch (err) {
+      if (err.code !== '55006' || attempt === 5) throw err;
+    }
+  }
 }
 
 /** Deletes every Redis key under `prefix:` (a bench's BullMQ prefix). */
