@@ -1,10 +1,11 @@
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../../apps/control-plane/src/app.factory';
 import { configFromEnv } from '../../../apps/control-plane/src/config/config';
 import { BullEvaluationQueue } from '../../../apps/control-plane/src/queue/bullmq-evaluation.queue';
-import { redisOptionsFromUrl } from '../../../apps/control-plane/src/queue/redis-options';
+import { failFastRedisOptions, redisOptionsFromUrl } from '../../../apps/control-plane/src/queue/redis-options';
 import { deleteRedisKeys, startControlPlane } from '../../support/control-plane';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { redisUrl, secretKeyHex } from '../../support/env';
@@ -116,7 +117,9 @@ describe('start-up', () => {
 describe('BullMQ evaluation queue', () => {
   it('coalesces a burst for one deployment into one waiting job (job id = deployment id)', async () => {
     const prefix = `ojatest-${randomBytes(5).toString('hex')}`;
-    const queue = new BullEvaluationQueue(redisUrl(), prefix);
+    const connection = new Redis(failFastRedisOptions(redisUrl()));
+    connection.on('error', () => undefined);
+    const queue = new BullEvaluationQueue(connection, prefix);
     const inspect = new Queue('evaluations', { connection: redisOptionsFromUrl(redisUrl()) as never, prefix });
     try {
       await Promise.all([queue.enqueue('dep-a'), queue.enqueue('dep-a'), queue.enqueue('dep-a'), queue.enqueue('dep-b')]);
@@ -124,6 +127,7 @@ describe('BullMQ evaluation queue', () => {
       expect((await inspect.getJob('dep-a'))?.data).toEqual({ deploymentId: 'dep-a' });
     } finally {
       await queue.close();
+      connection.disconnect();
       await inspect.close();
       await deleteRedisKeys(prefix);
     }

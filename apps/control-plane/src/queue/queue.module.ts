@@ -10,7 +10,7 @@ import { failFastRedisOptions } from './redis-options';
 
 export type QueueDriver = 'bullmq' | 'inline';
 
-/** The shared fail-fast Redis connection for commands (PING, PUBLISH); not for subscribers or workers. */
+/** The shared fail-fast Redis connection for commands (PING, PUBLISH, enqueues); not for subscribers or workers. */
 export const REDIS = Symbol('Redis');
 
 @Injectable()
@@ -44,9 +44,9 @@ export class QueueModule {
         },
         {
           provide: EVALUATION_QUEUE,
-          inject: [CONFIG, EvaluationHandlers],
-          useFactory: (config: Config, handlers: EvaluationHandlers): EvaluationQueue =>
-            driver === 'inline' ? new InlineEvaluationQueue(handlers) : new BullEvaluationQueue(config.redisUrl, config.queuePrefix),
+          inject: [CONFIG, EvaluationHandlers, REDIS],
+          useFactory: (config: Config, handlers: EvaluationHandlers, redis: Redis): EvaluationQueue =>
+            driver === 'inline' ? new InlineEvaluationQueue(handlers) : new BullEvaluationQueue(redis, config.queuePrefix),
         },
         { provide: NODE_NOTIFIER, inject: [REDIS], useFactory: (redis: Redis) => new RedisNodeNotifier(redis) },
         QueueCloser,

@@ -1,6 +1,6 @@
 import { EvaluationHandlers } from './evaluation-handlers';
 import { InlineEvaluationQueue } from './inline-evaluation.queue';
-import { redisOptionsFromUrl } from './redis-options';
+import { failFastRedisOptions, redisOptionsFromUrl, workerRedisOptions } from './redis-options';
 
 describe('InlineEvaluationQueue', () => {
   it('throws rather than dropping work when no handler is registered', async () => {
@@ -29,4 +29,20 @@ describe('redisOptionsFromUrl', () => {
   it('defaults port and db', () => expect(redisOptionsFromUrl('redis://127.0.0.1')).toEqual({ host: '127.0.0.1', port: 6379, db: 0 }));
   it('enables TLS for rediss', () => expect(redisOptionsFromUrl('rediss://h:1/0').tls).toEqual({}));
   it('rejects a non-numeric db', () => expect(() => redisOptionsFromUrl('redis://h/abc')).toThrow(/database index/));
+});
+
+describe('Redis connection options', () => {
+  const attempts = Array.from({ length: 50 }, (_, i) => i + 1);
+
+  it('worker connections wait through outages and reconnect at least once a second (BullMQ alone backs off to 20 s)', () => {
+    const options = workerRedisOptions('redis://10.0.0.1:6380/2');
+    expect(options).toMatchObject({ host: '10.0.0.1', port: 6380, db: 2, maxRetriesPerRequest: null });
+    expect(Math.max(...attempts.map((n) => options.retryStrategy!(n) as number))).toBe(1000);
+  });
+
+  it('request connections fail at once and reconnect at least once a second', () => {
+    const options = failFastRedisOptions('redis://127.0.0.1');
+    expect(options).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    expect(Math.max(...attempts.map((n) => options.retryStrategy!(n) as number))).toBe(1000);
+  });
 });

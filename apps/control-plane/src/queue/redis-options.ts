@@ -16,6 +16,13 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 }
 
 /**
+ * Reconnect back-off of every oja Redis connection: at most 1 s between attempts, so each is back within a second
+ * of Redis. (BullMQ's default for the connections it creates grows to 20 s: after a 20 s outage its worker came back
+ * 18 s after Redis did.)
+ */
+export const reconnectBackoff = (attempt: number): number => Math.min(attempt * 100, 1000);
+
+/**
  * Options for connections that serve API requests: commands fail at once while Redis is down
  * (no offline queue, one retry) instead of hanging; reconnection continues in the background.
  */
@@ -26,6 +33,11 @@ export function failFastRedisOptions(url: string): RedisOptions {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    retryStrategy: reconnectBackoff,
   };
+}
+
+/** Options for the BullMQ worker's connections: blocking reads wait through outages (BullMQ wants maxRetriesPerRequest null). */
+export function workerRedisOptions(url: string): RedisOptions {
+  return { ...redisOptionsFromUrl(url), maxRetriesPerRequest: null, retryStrategy: reconnectBackoff };
 }
