@@ -67,4 +67,4 @@ function syntheticCluster({ instances, nodes: nodeCount, seed, nodeId = (i) => `
   return { nodes, requests, tenants };
 }
 
-module.exports = { syntheticCluster };
+module.exports = { syntheticCluster, mulberry32 };
