@@ -13,6 +13,7 @@ import {
   type Peer,
   type Registered,
   type Register,
+  type RenewResponse,
 } from '@oja/proto';
 
 /**
@@ -67,11 +68,18 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
 
 export function generateKeyAndCsr(name: string): { keyPem: string; csrPem: string } {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const keyPem = forge.pki.privateKeyToPem(keys.privateKey);
+  return { keyPem, csrPem: csrForKey(keyPem, name) };
+}
+
+/** A CSR for an existing key (what a renewal sends). */
+export function csrForKey(keyPem: string, name: string): string {
+  const privateKey = forge.pki.privateKeyFromPem(keyPem);
   const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = keys.publicKey;
+  csr.publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
   csr.setSubject([{ name: 'commonName', value: name }]);
-  csr.sign(keys.privateKey, forge.md.sha256.create());
-  return { keyPem: forge.pki.privateKeyToPem(keys.privateKey), csrPem: forge.pki.certificationRequestToPem(csr) };
+  csr.sign(privateKey, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
 }
 
 /** The certificates the server presents, as PEM, leaf first (read with verification off, as an agent must before it trusts). */
@@ -167,6 +175,25 @@ export class FakeAgent {
     }
   }
 
+  /**
+   * Renews its certificate over mTLS with the one it holds, for its own key unless `csrPem` says otherwise, and holds
+   * the new certificate from then on (as an agent does).
+   */
+  async renew(csrPem?: string): Promise<RenewResponse> {
+    const id = this.identity;
+    if (!id) throw new Error(`${this.name} has not joined`);
+    const client = new AgentGatewayClient(this.options.address, this.credentials(id));
+    try {
+      const res = await new Promise<RenewResponse>((resolve, reject) =>
+        client.renew({ csrPem: csrPem ?? csrForKey(id.keyPem, this.name) }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      this.identity = { ...id, certPem: res.certificatePem };
+      return res;
+    } finally {
+      client.close();
+    }
+  }
+
   /** Opens the mTLS stream and sends Register (with `instances` for adoption). */
   connect(instances: InstanceStatus[] = []): void {
     const id = this.identity;
@@ -174,8 +201,7 @@ export class FakeAgent {
     this.disconnect();
     this.streamError = undefined;
     this.streamEnded = false;
-    const creds = grpc.credentials.createSsl(Buffer.from(id.caPem), Buffer.from(id.keyPem), Buffer.from(id.certPem), { checkServerIdentity });
-    this.client = new AgentGatewayClient(this.options.address, creds);
+    this.client = new AgentGatewayClient(this.options.address, this.credentials(id));
     const stream = this.client.connect();
     this.stream = stream;
     stream.on('data', (msg: ControlMessage) => this.receive(msg));
@@ -187,6 +213,10 @@ export class FakeAgent {
     });
     this.send({ $case: 'register', value: this.registerMessage(instances) });
     if (this.options.heartbeatMs) this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+  }
+
+  private credentials(id: Identity): grpc.ChannelCredentials {
+    return grpc.credentials.createSsl(Buffer.from(id.caPem), Buffer.from(id.keyPem), Buffer.from(id.certPem), { checkServerIdentity });
   }
 
   registerMessage(instances: InstanceStatus[]): Register {

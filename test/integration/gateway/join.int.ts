@@ -188,7 +188,7 @@ describe('agent join and mTLS connect', () => {
     await again.join((await joinToken()).token, { key });
     const stale = presenting('rejoined', identity, identity.certPem);
     await waitFor(() => stale.streamError, 'the replaced certificate to be refused');
-    const why = 'the client certificate is not the one last issued to node rejoined (it joined again since)';
+    const why = 'the client certificate is not the one last issued to node rejoined (it joined again or renewed its certificate since)';
     expect(stale.streamError).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: why });
     expect(refusals(`refused: ${why}`)).toHaveLength(1);
     again.connect();

@@ -35,6 +35,7 @@ describe('configFromEnv', () => {
       queuePrefix: 'oja',
       overlayCidr: '10.42.0.0/16',
       eventRetentionDays: 7,
+      nodeCertificateDays: 365,
     });
     expect(c.adminToken).toBeUndefined();
     expect(c.secretKey).toEqual(Buffer.from(key, 'hex'));
@@ -49,8 +50,16 @@ describe('configFromEnv', () => {
     ['OJA_OVERLAY_CIDR', '10.42.0.0/28'],
     ['OJA_REDIS_URL', 'http://x'],
     ['OJA_ADMIN_TOKEN', 'short'],
+    ['OJA_NODE_CERT_DAYS', 'a year'],
+    ['OJA_NODE_CERT_DAYS', '0'],
+    ['OJA_NODE_CERT_DAYS', '4000'],
   ])('names %s when it is invalid', (name, value) => {
     expect(() => configFromEnv({ OJA_SECRET_KEY: key, [name]: value })).toThrow(name);
+  });
+
+  it('takes a node certificate lifetime in days, fractions of a day too', () => {
+    expect(configFromEnv({ OJA_SECRET_KEY: key, OJA_NODE_CERT_DAYS: '30' }).nodeCertificateDays).toBe(30);
+    expect(configFromEnv({ OJA_SECRET_KEY: key, OJA_NODE_CERT_DAYS: '0.001' }).nodeCertificateDays).toBe(0.001);
   });
 
   it('requires a secret key, from the env or a file', () => {

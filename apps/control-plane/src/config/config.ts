@@ -17,6 +17,8 @@ export interface Config {
   queuePrefix: string;
   overlayCidr: string;
   eventRetentionDays: number;
+  /** Lifetime of the node certificates issued at Join and Renew; agents renew once a third of it remains. */
+  nodeCertificateDays: number;
 }
 
 export interface HostPort {
@@ -70,6 +72,9 @@ const envSchema = z.object({
   OJA_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('oja'),
   OJA_OVERLAY_CIDR: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR with a prefix of at most /24, e.g. 10.42.0.0/16').default('10.42.0.0/16'),
   OJA_EVENT_RETENTION_DAYS: intFrom(7, 1, 3650),
+  // Fractions of a day are for tests of renewal; below ~43 s an agent would hardly finish one before the next is due.
+  // Past the CA's ten years a certificate would outlive its issuer.
+  OJA_NODE_CERT_DAYS: z.coerce.number('must be a number').min(0.0005, 'must be at least 0.0005 (43 s)').max(3650, 'must be at most 3650').default(365),
 });
 
 /** Parses a shell-style env file: KEY=value lines, optional quotes and `export`, # comments. */
@@ -127,6 +132,7 @@ export function configFromEnv(vars: Record<string, string | undefined>): Config 
     queuePrefix: e.OJA_QUEUE_PREFIX,
     overlayCidr: e.OJA_OVERLAY_CIDR,
     eventRetentionDays: e.OJA_EVENT_RETENTION_DAYS,
+    nodeCertificateDays: e.OJA_NODE_CERT_DAYS,
   };
 }
 

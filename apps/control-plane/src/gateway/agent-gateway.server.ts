@@ -1,16 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
-import { Server, ServerCredentials, experimental, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
-import { AgentGatewayService, type AgentMessage, type ControlMessage, type JoinRequest, type JoinResponse } from '@oja/proto';
+import { Server, ServerCredentials, experimental, status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  AgentGatewayService,
+  type AgentMessage,
+  type ControlMessage,
+  type JoinRequest,
+  type JoinResponse,
+  type RenewRequest,
+  type RenewResponse,
+} from '@oja/proto';
 import { CONFIG, type Config } from '../config/config';
 import { GrpcMetrics } from '../observability/grpc-metrics';
 import { PkiService } from '../pki/pki.service';
 import { AgentStreams } from './agent-streams.service';
 import { GatewayError } from './gateway-error';
 import { JoinService } from './join.service';
+import { RenewalService } from './renewal.service';
 
 /**
  * The AgentGateway gRPC listener on OJA_GRPC_ADDR: TLS with the server certificate and the CA chain; client
- * certificates requested but not required (Join comes before the agent has one) — Connect checks them.
+ * certificates requested but not required (Join comes before the agent has one) — Connect and Renew check them.
  */
 @Injectable()
 export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
@@ -22,6 +31,7 @@ export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: Config,
     private readonly pki: PkiService,
     private readonly joins: JoinService,
+    private readonly renewals: RenewalService,
     private readonly streams: AgentStreams,
     @Optional() private readonly metrics?: GrpcMetrics,
   ) {}
@@ -35,13 +45,10 @@ export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
     const server = new Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 });
     server.addService(AgentGatewayService, {
       join: (call: ServerUnaryCall<JoinRequest, JoinResponse>, callback: sendUnaryData<JoinResponse>) => {
-        this.joins.join(call.request, call.getPeer()).then(
-          (res) => callback(null, res),
-          (err: Error) => {
-            if (!(err instanceof GatewayError)) this.logger.error(`join failed: ${err.message}`);
-            callback(err instanceof GatewayError ? err.toStatus() : { code: 14, details: 'control plane unavailable, retry' });
-          },
-        );
+        this.answer('join', this.joins.join(call.request, call.getPeer()), callback);
+      },
+      renew: (call: ServerUnaryCall<RenewRequest, RenewResponse>, callback: sendUnaryData<RenewResponse>) => {
+        this.answer('renewal', this.renewals.renew(call), callback);
       },
       connect: (call: ServerDuplexStream<AgentMessage, ControlMessage>) => {
         this.metrics?.observe(call);
@@ -55,6 +62,17 @@ export class AgentGatewayServer implements OnModuleInit, OnApplicationShutdown {
     );
     this.server = server;
     this.logger.log(`agent gateway listening on ${host}:${this.boundPort}`);
+  }
+
+  /** A unary answer: a GatewayError as its status (already logged), anything else as "unavailable, retry". */
+  private answer<T>(what: string, result: Promise<T>, callback: sendUnaryData<T>): void {
+    result.then(
+      (res) => callback(null, res),
+      (err: Error) => {
+        if (!(err instanceof GatewayError)) this.logger.error(`${what} failed: ${err.message}`);
+        callback(err instanceof GatewayError ? err.toStatus() : { code: status.UNAVAILABLE, details: 'control plane unavailable, retry' });
+      },
+    );
   }
 
   onApplicationShutdown(): void {

@@ -10,8 +10,10 @@ import { ADDRESSED_STATES } from './tenant-addresses';
 export interface SessionNode {
   id: string;
   name: string;
-  /** sha256 of the DER of the certificate last issued to the node at Join. */
+  /** sha256 of the DER of the node's certificate: issued at Join, or by a Renew once the node presented it. */
   certFingerprint: string | null;
+  /** The certificate a Renew issued that the node has not presented yet (it replaces the current one when it does). */
+  pendingCertFingerprint: string | null;
 }
 
 export interface RegisteredNode {
@@ -39,11 +41,12 @@ export class AgentNodesRepository {
   constructor(private readonly ds: DataSource) {}
 
   async find(nodeId: string): Promise<SessionNode | null> {
-    const rows: { id: string; name: string; cert_fingerprint: string | null }[] = await this.ds.query(
-      `SELECT id, name, cert_fingerprint FROM nodes WHERE id = $1`,
+    const rows: { id: string; name: string; cert_fingerprint: string | null; pending_cert_fingerprint: string | null }[] = await this.ds.query(
+      `SELECT id, name, cert_fingerprint, pending_cert_fingerprint FROM nodes WHERE id = $1`,
       [nodeId],
     );
-    return rows[0] ? { id: rows[0].id, name: rows[0].name, certFingerprint: rows[0].cert_fingerprint } : null;
+    const row = rows[0];
+    return row ? { id: row.id, name: row.name, certFingerprint: row.cert_fingerprint, pendingCertFingerprint: row.pending_cert_fingerprint } : null;
   }
 
   /** The node holding `name`, locked for the rest of the transaction (joins of one name serialize here). */
@@ -64,8 +67,39 @@ export class AgentNodesRepository {
     return rows[0].id;
   }
 
+  /** Join: this certificate replaces every other, a renewed one not yet presented included. */
   async setCertificate(tx: EntityManager, nodeId: string, keyFingerprint: string, certFingerprint: string): Promise<void> {
-    await tx.query(`UPDATE nodes SET key_fingerprint = $2, cert_fingerprint = $3 WHERE id = $1`, [nodeId, keyFingerprint, certFingerprint]);
+    await tx.query(`UPDATE nodes SET key_fingerprint = $2, cert_fingerprint = $3, pending_cert_fingerprint = NULL WHERE id = $1`, [
+      nodeId,
+      keyFingerprint,
+      certFingerprint,
+    ]);
+  }
+
+  /**
+   * Renew: `pending` waits beside the current certificate, if the caller's certificate is still the current one (false
+   * when the node joined again meanwhile). A pending certificate from an earlier Renew whose answer was lost is replaced.
+   */
+  async setPendingCertificate(tx: EntityManager, nodeId: string, current: string, pending: string): Promise<boolean> {
+    const rows = rowsOf<{ id: string }>(
+      await tx.query(`UPDATE nodes SET pending_cert_fingerprint = $3 WHERE id = $1 AND cert_fingerprint = $2 RETURNING id`, [nodeId, current, pending]),
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * The node presented its pending certificate: it becomes the current one and the old one stops working. True also
+   * when another call with the same certificate promoted it first; false when a Join or another Renew replaced it.
+   */
+  async promoteCertificate(nodeId: string, fingerprint: string): Promise<boolean> {
+    const rows = rowsOf<{ id: string }>(
+      await this.ds.query(
+        `UPDATE nodes SET cert_fingerprint = $2, pending_cert_fingerprint = NULLIF(pending_cert_fingerprint, $2)
+          WHERE id = $1 AND $2 IN (cert_fingerprint, pending_cert_fingerprint) RETURNING id`,
+        [nodeId, fingerprint],
+      ),
+    );
+    return rows.length === 1;
   }
 
   /**

@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { EntityManager } from 'typeorm';
-import { nodeCertificateProblem, type AgentMessage, type ControlMessage, type Heartbeat, type InstanceStatus, type Register } from '@oja/proto';
+import { type AgentMessage, type ControlMessage, type Heartbeat, type InstanceStatus, type Register } from '@oja/proto';
 import { CONFIG, type Config } from '../config/config';
 import { Transactor } from '../db/db.module';
 import { EventsService } from '../events/events.service';
 import { GrpcMetrics } from '../observability/grpc-metrics';
-import { certificateFingerprint, nodeIdFromCertificate } from '../pki/certificates';
-import { PkiService } from '../pki/pki.service';
 import { EVALUATION_QUEUE, type EvaluationQueue } from '../queue/evaluation-queue';
 import { NODE_NOTIFIER, type NodeNotifier } from '../queue/node-notifier';
 import { AgentNodesRepository, type RegisteredNode, type SessionNode } from './agent-nodes.repository';
@@ -15,6 +13,7 @@ import { AgentSession } from './agent-session';
 import { AgentSessions } from './agent-sessions.service';
 import { GatewayError } from './gateway-error';
 import { InstanceReportsRepository } from './instance-reports.repository';
+import { NodeAuthenticator, UUID } from './node-authenticator';
 import { isStale, needsEvaluation, parseReport, transitionEvents } from './instance-status';
 import { OverlayExhaustedError } from './overlay-ipam';
 import { reachableAddress } from './tenant-addresses';
@@ -24,13 +23,6 @@ import { RolloutRepository } from '../rollout/rollout.repository';
 export const HEARTBEAT_INTERVAL_SECONDS = 2;
 /** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
 const HEARTBEAT_FLUSH_MS = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/**
- * grpc-js hands over the peer certificate only when TLS verified it against the cluster CA, so a stream without
- * one cannot tell these apart; the agent explains which from its own files.
- */
-const NO_VERIFIED_CERTIFICATE =
-  "no client certificate that verifies against this cluster's CA: none was presented, or it is expired, not yet valid or signed by another CA";
 
 type Call = ServerDuplexStream<AgentMessage, ControlMessage>;
 
@@ -54,7 +46,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     @Inject(NODE_NOTIFIER) private readonly notifier: NodeNotifier,
     @Inject(CONFIG) private readonly config: Config,
     private readonly rollout: RolloutRepository,
-    private readonly pki: PkiService,
+    private readonly authenticator: NodeAuthenticator,
     @Optional() private readonly metrics?: GrpcMetrics,
   ) {}
 
@@ -75,9 +67,9 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     let node: SessionNode | undefined;
     let session: AgentSession | undefined;
     let ended = false;
-    let chain = this.authenticate(call).then(
+    let chain = this.authenticator.authenticate(call).then(
       (authenticated) => {
-        node = authenticated;
+        node = authenticated.node;
       },
       (err: unknown) => {
         const refusal = err instanceof GatewayError ? err : new GatewayError(status.UNAVAILABLE, 'control plane cannot check the node now');
@@ -116,25 +108,6 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
     call.on('cancelled', drop);
     call.on('error', drop);
     call.on('close', drop);
-  }
-
-  /**
-   * The node is the one named by a certificate of this cluster's CA, within its dates, and the very certificate last
-   * issued to it (a re-join replaces it). The chain and dates are checked here too rather than left to a grpc-js detail.
-   */
-  private async authenticate(call: Call): Promise<SessionNode> {
-    const cert = call.getAuthContext()?.sslPeerCertificate;
-    if (!cert?.raw) throw new GatewayError(status.UNAUTHENTICATED, NO_VERIFIED_CERTIFICATE);
-    const problem = nodeCertificateProblem(cert.raw, this.pki.caPem, new Date());
-    if (problem) throw new GatewayError(status.UNAUTHENTICATED, `the client certificate is refused: ${problem}`);
-    const nodeId = nodeIdFromCertificate(cert.raw);
-    if (!nodeId || !UUID.test(nodeId)) throw new GatewayError(status.UNAUTHENTICATED, 'the client certificate names no node');
-    const node = await this.nodes.find(nodeId);
-    if (!node) throw new GatewayError(status.UNAUTHENTICATED, `node ${nodeId} is not registered`);
-    if (node.certFingerprint !== certificateFingerprint(cert.raw)) {
-      throw new GatewayError(status.UNAUTHENTICATED, `the client certificate is not the one last issued to node ${node.name} (it joined again since)`);
-    }
-    return node;
   }
 
   private async handle(call: Call, node: SessionNode, session: AgentSession | undefined, msg: AgentMessage): Promise<AgentSession | undefined> {

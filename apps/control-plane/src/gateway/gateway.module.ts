@@ -8,11 +8,23 @@ import { AgentSessions } from './agent-sessions.service';
 import { AgentStreams } from './agent-streams.service';
 import { InstanceReportsRepository } from './instance-reports.repository';
 import { JoinService } from './join.service';
+import { NodeAuthenticator } from './node-authenticator';
+import { RenewalService } from './renewal.service';
 import { RoutesRepository } from './routes.repository';
 
 @Module({
   imports: [PkiModule, JoinTokensModule, RolloutModule],
-  providers: [AgentNodesRepository, InstanceReportsRepository, RoutesRepository, AgentSessions, AgentStreams, JoinService, AgentGatewayServer],
+  providers: [
+    AgentNodesRepository,
+    InstanceReportsRepository,
+    RoutesRepository,
+    AgentSessions,
+    NodeAuthenticator,
+    AgentStreams,
+    JoinService,
+    RenewalService,
+    AgentGatewayServer,
+  ],
   exports: [AgentSessions, AgentGatewayServer],
 })
 export class GatewayModule {}

@@ -4,6 +4,7 @@ import {
   InvalidCsrError,
   certificateFingerprint,
   createCa,
+  csrIsForCertificateKey,
   csrKeyFingerprint,
   issueServerCertificate,
   nodeIdFromCertificate,
@@ -45,6 +46,26 @@ describe('cluster CA certificates', () => {
     expect(nodeIdFromCertificate(pem)).toBe('b3c1f4e2-0000-4000-8000-000000000001');
     expect(nodeIdFromCertificate(x.raw)).toBe('b3c1f4e2-0000-4000-8000-000000000001');
     expect(x.checkIssued(new X509Certificate(otherCa.certPem))).toBe(false);
+  });
+
+  it('signs for the lifetime asked, backdated for clock skew by 5 minutes but never more than a tenth of it', () => {
+    const { csrPem } = csrFor('n');
+    const month = new X509Certificate(signNodeCsr(ca, csrPem, 'n', 'id', now, 30 * 24 * 3600_000));
+    expect(new Date(month.validTo)).toEqual(new Date('2026-12-23T12:00:00Z'));
+    expect(new Date(month.validFrom)).toEqual(new Date('2026-11-23T11:55:00Z'));
+    // A one-minute certificate (tests of renewal) starts 6 s early, so two thirds of its life lie ahead of it.
+    const minute = new X509Certificate(signNodeCsr(ca, csrPem, 'n', 'id', now, 60_000));
+    expect(new Date(minute.validFrom)).toEqual(new Date('2026-11-23T11:59:54Z'));
+    expect(new Date(minute.validTo)).toEqual(new Date('2026-11-23T12:01:00Z'));
+  });
+
+  it('tells whether a CSR asks for the key of a certificate, whatever name it asks for', () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 1024 });
+    const certPem = signNodeCsr(ca, csrFor('node-a', keys).csrPem, 'node-a', 'id', now);
+    expect(csrIsForCertificateKey(csrFor('node-a', keys).csrPem, certPem)).toBe(true);
+    expect(csrIsForCertificateKey(csrFor('anything', keys).csrPem, new X509Certificate(certPem).raw)).toBe(true);
+    expect(csrIsForCertificateKey(csrFor('node-a').csrPem, certPem)).toBe(false);
+    expect(() => csrIsForCertificateKey('garbage', certPem)).toThrow(InvalidCsrError);
   });
 
   it('fingerprints a CSR by its key, whatever name it asks for', () => {

@@ -14,13 +14,16 @@ export interface KeyPairPem {
 const CA_COMMON_NAME_PREFIX = 'oja cluster CA';
 const SERVER_COMMON_NAME = 'oja-control-plane';
 const NODE_URI_PREFIX = 'oja://node/';
-const YEAR_MS = 365 * 24 * 3600 * 1000;
-// Clock skew between control plane and agents must not make a fresh certificate "not yet valid".
+export const DAY_MS = 24 * 3600 * 1000;
+const YEAR_MS = 365 * DAY_MS;
+// Clock skew between control plane and agents must not make a fresh certificate "not yet valid". At most a tenth of
+// the lifetime, so that a short-lived certificate (tests of renewal) does not begin inside its renewal window.
 const BACKDATE_MS = 5 * 60 * 1000;
+const MAX_BACKDATE_FRACTION = 0.1;
 
 export function createCa(now: Date = new Date()): KeyPairPem {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = newCertificate(keys.publicKey, now, 10);
+  const cert = newCertificate(keys.publicKey, now, 10 * YEAR_MS);
   // A per-cluster name: a certificate from another oja cluster then fails as "unknown issuer" (the stream is
   // refused and logged) instead of matching our CA by name and failing the TLS handshake on the signature.
   const subject = [{ name: 'commonName', value: `${CA_COMMON_NAME_PREFIX} ${randomBytes(6).toString('hex')}` }];
@@ -38,7 +41,7 @@ export function createCa(now: Date = new Date()): KeyPairPem {
 /** The gRPC listener's certificate (CN oja-control-plane). Agents reach control planes by IP, so they check CN + CA, not the host name. */
 export function issueServerCertificate(ca: KeyPairPem, now: Date = new Date()): KeyPairPem {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = newCertificate(keys.publicKey, now, 1);
+  const cert = newCertificate(keys.publicKey, now, YEAR_MS);
   cert.setSubject([{ name: 'commonName', value: SERVER_COMMON_NAME }]);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
@@ -52,10 +55,17 @@ export function issueServerCertificate(ca: KeyPairPem, now: Date = new Date()): 
 
 export class InvalidCsrError extends Error {}
 
-/** A node certificate for the key in `csrPem`: CN = node name, SAN URI oja://node/<id>, clientAuth only, one year. */
-export function signNodeCsr(ca: KeyPairPem, csrPem: string, nodeName: string, nodeId: string, now: Date = new Date()): string {
+/** A node certificate for the key in `csrPem`: CN = node name, SAN URI oja://node/<id>, clientAuth only, one year unless told. */
+export function signNodeCsr(
+  ca: KeyPairPem,
+  csrPem: string,
+  nodeName: string,
+  nodeId: string,
+  now: Date = new Date(),
+  lifetimeMs: number = YEAR_MS,
+): string {
   const csr = parseCsr(csrPem);
-  const cert = newCertificate(csr.publicKey as forge.pki.rsa.PublicKey, now, 1);
+  const cert = newCertificate(csr.publicKey as forge.pki.rsa.PublicKey, now, lifetimeMs);
   cert.setSubject([{ name: 'commonName', value: nodeName }]);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
@@ -72,6 +82,14 @@ export function csrKeyFingerprint(csrPem: string): string {
   return publicKeyFingerprint(parseCsr(csrPem).publicKey as forge.pki.PublicKey);
 }
 
+/**
+ * Whether `csrPem` asks for the very key of `cert` (PEM or DER): a renewal keeps the node key, so a CSR for another key
+ * is refused (a new key means joining again). Throws InvalidCsrError when the CSR is malformed or its signature fails.
+ */
+export function csrIsForCertificateKey(csrPem: string, cert: string | Buffer): boolean {
+  return csrKeyFingerprint(csrPem) === publicKeyFingerprint(parseCertificate(cert).publicKey);
+}
+
 /** sha256 (hex) of a certificate's DER (given as PEM or DER): what a join token carries for the CA, and a node row for its certificate. */
 export function certificateFingerprint(cert: string | Buffer): string {
   return createHash('sha256').update(typeof cert === 'string' ? pemToDer(cert) : cert).digest('hex');
@@ -84,13 +102,13 @@ export function nodeIdFromCertificate(cert: string | Buffer): string | null {
   return uri ? uri.value.slice(NODE_URI_PREFIX.length) : null;
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, now: Date, years: number): forge.pki.Certificate {
+function newCertificate(publicKey: forge.pki.PublicKey, now: Date, lifetimeMs: number): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // Positive 128-bit serial (leading 0x01 keeps the DER integer positive).
   cert.serialNumber = '01' + randomBytes(15).toString('hex');
-  cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
-  cert.validity.notAfter = new Date(now.getTime() + years * YEAR_MS);
+  cert.validity.notBefore = new Date(now.getTime() - Math.min(BACKDATE_MS, lifetimeMs * MAX_BACKDATE_FRACTION));
+  cert.validity.notAfter = new Date(now.getTime() + lifetimeMs);
   return cert;
 }
 

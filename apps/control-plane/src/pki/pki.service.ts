@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { CONFIG, type Config } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { type KeyPairPem, certificateFingerprint, createCa, issueServerCertificate, signNodeCsr } from './certificates';
+import { type KeyPairPem, DAY_MS, certificateFingerprint, createCa, issueServerCertificate, signNodeCsr } from './certificates';
 import { CaRepository } from './ca.repository';
 
 /** Associated data binding the sealed key to its purpose. */
@@ -20,6 +21,7 @@ export class PkiService implements OnModuleInit {
   constructor(
     private readonly repository: CaRepository,
     private readonly box: SecretBox,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -50,8 +52,9 @@ export class PkiService implements OnModuleInit {
     return { keyPem: this.server.keyPem, certChainPem: `${this.server.certPem.trim()}\n${ca.certPem.trim()}\n` };
   }
 
+  /** A node certificate (Join and Renew alike) valid for OJA_NODE_CERT_DAYS. */
   signNodeCsr(csrPem: string, nodeName: string, nodeId: string): string {
-    return signNodeCsr(this.loaded(), csrPem, nodeName, nodeId);
+    return signNodeCsr(this.loaded(), csrPem, nodeName, nodeId, new Date(), this.config.nodeCertificateDays * DAY_MS);
   }
 
   private loaded(): KeyPairPem {
