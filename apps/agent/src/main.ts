@@ -7,7 +7,7 @@ import { parseFlags, parseHostPort } from './config/flags';
 import { effectiveSettings, mergeSettings, planStart, type SavedIdentity } from './config/settings';
 import type { Peer, Routes, TenantAddressSet } from '@oja/proto';
 import { AgentConnection, type ClusterView } from './connection/agent-connection';
-import { controlPlaneCredentials } from './connection/credentials';
+import { CertificateRenewer } from './identity/certificate-renewer';
 import { joinWithRetry } from './identity/join';
 import { DataDir, type NodeCredentials } from './identity/store';
 import { LogStreamer } from './logs/log-streamer';
@@ -87,8 +87,7 @@ async function main(): Promise<void> {
 
     const connection = new AgentConnection({
       address: identity.controlPlane,
-      credentials: controlPlaneCredentials(credentials.caPem, credentials),
-      nodeCertificate: credentials,
+      node: credentials,
       reconciler,
       streamLogs: (id, options, onLine, signal) => logs.streamLogs(id, options, onLine, signal),
       registration: () => ({
@@ -109,7 +108,16 @@ async function main(): Promise<void> {
       connection.on('tenantAddresses', (tenants: TenantAddressSet[]) => void overlay.setTenantAddresses(tenants));
     }
     if (mesh) connection.on('routes', (routes: Routes) => void mesh.setRoutes(routes.generation, meshRoutesFromProto(routes.routes)));
+    const renewer = new CertificateRenewer({
+      address: identity.controlPlane,
+      nodeName: identity.nodeName,
+      credentials,
+      dataDir,
+      onRenewed: (renewed) => connection.useCredentials(renewed),
+      log,
+    });
     stopAgent = async () => {
+      await renewer.stop();
       await connection.stop();
       await reconciler.stop();
       await mesh?.stop();
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
     };
     if (shutdown.signal.aborted) return void (await stopAgent());
     connection.start();
+    renewer.start();
     log.info(
       { node: identity.nodeName, nodeId: identity.nodeId, controlPlane: identity.controlPlane, metrics: settings.metricsAddr, version },
       'agent started',

@@ -1,61 +1,75 @@
-import { Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { AgentGatewayService, type AgentMessage, type ControlMessage } from '@oja/proto';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type ServiceError,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { AgentGatewayService, type AgentMessage, type ControlMessage, type RenewRequest, type RenewResponse } from '@oja/proto';
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import forge from 'node-forge';
 import pino from 'pino';
 import { CaMismatchError, certificateSha256, fetchPinnedCa } from '../identity/ca-pin';
+import { CertificateRenewer } from '../identity/certificate-renewer';
 import { generateNodeKeyAndCsr } from '../identity/node-key';
+import { DataDir } from '../identity/store';
+import { signNodeCsr, testPki, type TestPki } from '../identity/test-pki';
 import type { DesiredInstance, InstanceStatusReport } from '../reconcile/types';
 import { AgentConnection, type Registration } from './agent-connection';
 import { Backoff } from './backoff';
-import { checkControlPlaneIdentity, controlPlaneCredentials, explainCertificateRefusal } from './credentials';
+import { checkControlPlaneIdentity, explainCertificateRefusal } from './credentials';
 import type { LogLine, LogRequestOptions, ReconcilerPort } from './ports';
 
 // A real gRPC server over mTLS playing the control plane, to test the agent's protocol logic.
-
-function certificate(subjectCn: string, publicKey: forge.pki.PublicKey, issuer: { cn: string; key: forge.pki.rsa.PrivateKey }, ca = false) {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  cert.serialNumber = '01' + forge.util.bytesToHex(forge.random.getBytesSync(8)); // leading 01: positive and minimally encoded
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  cert.setSubject([{ name: 'commonName', value: subjectCn }]);
-  cert.setIssuer([{ name: 'commonName', value: issuer.cn }]);
-  cert.setExtensions([{ name: 'basicConstraints', cA: ca }]);
-  cert.sign(issuer.key, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
-}
-
-function pki() {
-  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const caIssuer = { cn: 'test CA', key: caKeys.privateKey };
-  const caPem = certificate('test CA', caKeys.publicKey, caIssuer, true);
-  const serverKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const serverPem = certificate('oja-control-plane', serverKeys.publicKey, caIssuer);
-  const node = generateNodeKeyAndCsr('node-1');
-  const csr = forge.pki.certificationRequestFromPem(node.csrPem);
-  const nodePem = certificate('node-1', csr.publicKey!, caIssuer);
-  return { caPem, server: { keyPem: forge.pki.privateKeyToPem(serverKeys.privateKey), certPem: serverPem }, node: { keyPem: node.keyPem, certificatePem: nodePem } };
-}
 
 /** Collects what agents send; lets the test drive each stream. */
 class FakeControlPlane {
   readonly server = new Server();
   readonly streams: ServerDuplexStream<AgentMessage, ControlMessage>[] = [];
+  /** The DER of the client certificate each stream was opened with, in order. */
+  readonly streamCertificates: Buffer[] = [];
+  /** Streams the agent half-closed. */
+  readonly ended: ServerDuplexStream<AgentMessage, ControlMessage>[] = [];
   readonly received: AgentMessage[] = [];
+  /** Every Renew call: its CSR and the DER of the client certificate it was made with. */
+  readonly renewals: { csrPem: string; certificate: Buffer }[] = [];
+  /** Answers Renew (a thrown error becomes its status). */
+  renew: (csrPem: string) => string = () => {
+    throw Object.assign(new Error('not in this test'), { code: status.UNIMPLEMENTED });
+  };
   private waiters: (() => void)[] = [];
   port = 0;
 
-  constructor(private readonly tls: ReturnType<typeof pki>) {
+  constructor(private readonly tls: TestPki) {
     this.server.addService(AgentGatewayService, {
       join: (_call: unknown, callback: (err: Error) => void) => callback(new Error('not in this test')),
+      renew: (call: ServerUnaryCall<RenewRequest, RenewResponse>, callback: sendUnaryData<RenewResponse>) => {
+        this.renewals.push({ csrPem: call.request.csrPem, certificate: call.getAuthContext().sslPeerCertificate!.raw });
+        try {
+          callback(null, { certificatePem: this.renew(call.request.csrPem) });
+        } catch (err) {
+          callback(err as ServiceError);
+        }
+        this.waiters.forEach((w) => w());
+      },
       connect: (call: ServerDuplexStream<AgentMessage, ControlMessage>) => {
         this.streams.push(call);
+        this.streamCertificates.push(call.getAuthContext().sslPeerCertificate!.raw);
         call.on('data', (m: AgentMessage) => {
           this.received.push(m);
           this.waiters.forEach((w) => w());
         });
         call.on('error', () => undefined);
-        call.on('end', () => call.end());
+        call.on('end', () => {
+          this.ended.push(call);
+          call.end();
+          this.waiters.forEach((w) => w());
+        });
         this.waiters.forEach((w) => w());
       },
     });
@@ -76,7 +90,7 @@ class FakeControlPlane {
     return this.received.flatMap((m) => (m.kind?.$case === kind ? [m.kind.value as Extract<NonNullable<AgentMessage['kind']>, { $case: K }>['value']] : []));
   }
 
-  /** Resolves once the predicate holds (re-checked on every message or new stream). */
+  /** Resolves once the predicate holds (re-checked on every message, new or ended stream, and renewal). */
   until(predicate: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
@@ -128,7 +142,7 @@ const registration: Registration = {
 };
 
 describe('AgentConnection over real gRPC', () => {
-  const tls = pki();
+  const tls = testPki();
   let cp: FakeControlPlane;
   let reconciler: FakeReconciler;
   let connection: AgentConnection;
@@ -141,7 +155,7 @@ describe('AgentConnection over real gRPC', () => {
     logCalls = [];
     connection = new AgentConnection({
       address: `127.0.0.1:${cp.port}`,
-      credentials: controlPlaneCredentials(tls.caPem, tls.node),
+      node: tls.node,
       reconciler,
       registration: () => registration,
       streamLogs: async (instanceId, options, onLine: (l: LogLine) => void | Promise<void>, signal) => {
@@ -227,7 +241,7 @@ describe('AgentConnection over real gRPC', () => {
     await connection.stop();
     connection = new AgentConnection({
       address: `127.0.0.1:${cp.port}`,
-      credentials: controlPlaneCredentials(tls.caPem, tls.node),
+      node: tls.node,
       reconciler,
       registration: () => registration,
       streamLogs: async () => undefined,
@@ -280,7 +294,7 @@ describe('AgentConnection over real gRPC', () => {
 });
 
 describe('control plane identity', () => {
-  const tls = pki();
+  const tls = testPki();
 
   it('accepts only a certificate named oja-control-plane', () => {
     expect(checkControlPlaneIdentity('10.0.0.1', { subject: { CN: 'oja-control-plane' } } as never)).toBeUndefined();
@@ -311,8 +325,7 @@ describe('control plane identity', () => {
     const later = new Date(Date.now() + 2 * 3600_000);
     const connection = new AgentConnection({
       address: `127.0.0.1:${cp.port}`,
-      credentials: controlPlaneCredentials(tls.caPem, tls.node),
-      nodeCertificate: { certificatePem: tls.node.certificatePem, caPem: tls.caPem },
+      node: tls.node,
       reconciler: new FakeReconciler(),
       registration: () => registration,
       streamLogs: async () => undefined,
@@ -335,5 +348,95 @@ describe('control plane identity', () => {
     expect(explainCertificateRefusal({ certificatePem: tls.node.certificatePem, caPem: tls.caPem }, new Date())).toMatch(
       /^this node's certificate is valid here, so the control plane no longer accepts it/,
     );
+  });
+});
+
+describe('certificate renewal', () => {
+  // The node's certificate has 10 of its 60 minutes left: inside the renewal window from the start.
+  const tls = testPki({ notBefore: new Date(Date.now() - 50 * 60_000), notAfter: new Date(Date.now() + 10 * 60_000) });
+  const der = (pem: string) => new X509Certificate(pem).raw;
+  let root: string;
+  let dataDir: DataDir;
+  let cp: FakeControlPlane;
+  let connection: AgentConnection;
+  let renewer: CertificateRenewer;
+  let logged: { level: number; msg: string; err?: string; retryInMs?: number; expiresAt?: string }[];
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'oja-agent-renewal-'));
+    dataDir = new DataDir(join(root, 'agent'));
+    await dataDir.ensure();
+    await dataDir.saveCredentials(tls.node);
+    cp = new FakeControlPlane(tls);
+    await cp.listen();
+    logged = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const backoff = () => new Backoff({ initialMs: 20, maxMs: 100, jitter: 0.5 });
+    const address = `127.0.0.1:${cp.port}`;
+    connection = new AgentConnection({ address, node: tls.node, reconciler: new FakeReconciler(), registration: () => registration, streamLogs: async () => undefined, log, backoff: backoff() });
+    // Wired as main wires them.
+    renewer = new CertificateRenewer({
+      address, nodeName: 'node-1', credentials: tls.node, dataDir, onRenewed: (renewed) => connection.useCredentials(renewed), log, backoff: backoff(),
+    });
+    connection.start();
+    await cp.until(() => cp.streams.length === 1);
+  });
+
+  afterEach(async () => {
+    await renewer.stop();
+    await connection.stop();
+    cp.server.forceShutdown();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('renews at start-up when due, for the same key, saves node.crt (0600) and reconnects with the new certificate', async () => {
+    let issued = '';
+    cp.renew = (csrPem) => (issued = signNodeCsr(tls, csrPem, 'node-1'));
+    renewer.start();
+    await cp.until(() => cp.of('register').length === 2);
+
+    expect(cp.renewals).toHaveLength(1);
+    expect(cp.renewals[0].certificate).toEqual(der(tls.node.certificatePem));
+    const spki = (pem: string) => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    expect(spki(forge.pki.publicKeyToPem(forge.pki.certificationRequestFromPem(cp.renewals[0].csrPem).publicKey!))).toEqual(spki(tls.node.keyPem));
+
+    expect(await dataDir.loadCredentials()).toEqual({ ...tls.node, certificatePem: issued });
+    expect(statSync(dataDir.file('node.crt')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dataDir.path).sort()).toEqual(['ca.crt', 'node.crt', 'node.key']);
+
+    // The old stream was closed by the agent and the new one opened with the renewed certificate.
+    expect(cp.streamCertificates).toEqual([der(tls.node.certificatePem), der(issued)]);
+    await cp.until(() => cp.ended.length === 1);
+    expect(cp.ended).toEqual([cp.streams[0]]);
+    expect(logged.map((l) => l.msg)).toEqual(expect.arrayContaining(['node certificate renewed', 'reconnecting with the renewed node certificate']));
+  });
+
+  it('retries a failed renewal with backoff and logs it; the current certificate stays in use meanwhile', async () => {
+    const onDisk: string[] = [];
+    const answers = [
+      () => {
+        throw Object.assign(new Error('control plane unavailable, retry'), { code: status.UNAVAILABLE });
+      },
+      // A certificate for another key would leave the node unable to connect: it is not saved.
+      () => signNodeCsr(tls, generateNodeKeyAndCsr('node-1').csrPem, 'node-1'),
+      (csrPem: string) => signNodeCsr(tls, csrPem, 'node-1'),
+    ];
+    cp.renew = (csrPem) => {
+      onDisk.push(readFileSync(dataDir.file('node.crt'), 'utf8'));
+      return answers[cp.renewals.length - 1](csrPem);
+    };
+    renewer.start();
+    await cp.until(() => cp.of('register').length === 2);
+
+    expect(cp.renewals).toHaveLength(3);
+    expect(cp.renewals.map((r) => r.certificate)).toEqual(Array(3).fill(der(tls.node.certificatePem)));
+    expect(onDisk).toEqual(Array(3).fill(tls.node.certificatePem));
+    expect(cp.streamCertificates).toHaveLength(2);
+    const failures = logged.filter((l) => l.msg === 'node certificate renewal failed; retrying');
+    expect(failures).toEqual([
+      expect.objectContaining({ level: 40, err: expect.stringContaining('UNAVAILABLE: control plane unavailable, retry'), retryInMs: expect.any(Number) }),
+      expect.objectContaining({ level: 40, err: "the control plane answered a certificate this node cannot use: it is not for this node's key" }),
+    ]);
+    expect(failures[0].expiresAt).toBe(new Date(new X509Certificate(tls.node.certificatePem).validTo).toISOString());
   });
 });

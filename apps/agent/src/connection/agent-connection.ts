@@ -1,4 +1,4 @@
-import { status, type ChannelCredentials } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { AgentGatewayClient, type AgentMessage, type ControlMessage, type DesiredState, type Peer, type Register } from '@oja/proto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { InstanceStatusReport } from '../reconcile/types';
 import { Backoff } from './backoff';
 import type { NodeCredentials } from '../identity/store';
-import { CONTROL_PLANE_CHANNEL_OPTIONS, explainCertificateRefusal } from './credentials';
+import { CONTROL_PLANE_CHANNEL_OPTIONS, controlPlaneCredentials, explainCertificateRefusal } from './credentials';
 import { ControlStream, type StreamOutcome } from './control-stream';
 import { LogRelay } from './log-relay';
 import { fromProtoDesiredInstance, toProtoInstanceStatus } from './mapping';
@@ -29,9 +29,8 @@ export type Registration = Omit<Register, 'instances'>;
 
 export interface AgentConnectionOptions {
   address: string;
-  credentials: ChannelCredentials;
-  /** The node's certificate and CA behind `credentials`: a refused certificate is explained from them in the log. */
-  nodeCertificate?: Pick<NodeCredentials, 'certificatePem' | 'caPem'>;
+  /** The node's key, certificate and CA: the stream is mTLS with them, and a refused certificate is explained from them. */
+  node: NodeCredentials;
   reconciler: ReconcilerPort;
   streamLogs: StreamInstanceLogs;
   /** Read at every (re)connect so a changed WireGuard key or address is sent. */
@@ -55,11 +54,14 @@ const RUNNING_STATES = new Set(['starting', 'running', 'healthy', 'unhealthy']);
  * 'disconnected' (StreamOutcome).
  */
 export class AgentConnection extends EventEmitter {
-  private readonly client: AgentGatewayClient;
+  private client: AgentGatewayClient;
+  private node: NodeCredentials;
   private readonly backoff: Backoff;
   private readonly clock: () => Date;
   private readonly stopping = new AbortController();
   private current: ControlStream | undefined;
+  /** The stream closed to reopen it with a renewed certificate: it is reopened at once, without backoff. */
+  private retiring: ControlStream | undefined;
   /** Statuses reported while Register is being assembled; flushed right after it. */
   private held: AgentMessage[] | undefined;
   private observedGeneration = 0;
@@ -68,12 +70,8 @@ export class AgentConnection extends EventEmitter {
 
   constructor(private readonly options: AgentConnectionOptions) {
     super();
-    this.client = new AgentGatewayClient(options.address, options.credentials, {
-      ...CONTROL_PLANE_CHANNEL_OPTIONS,
-      // Notice a silently dead peer (pulled cable, partition) instead of waiting on TCP.
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    });
+    this.node = options.node;
+    this.client = this.clientFor(options.node);
     this.backoff = options.backoff ?? new Backoff();
     this.clock = options.clock ?? (() => new Date());
     options.reconciler.onStatus((report) => this.forwardStatus(report));
@@ -81,6 +79,19 @@ export class AgentConnection extends EventEmitter {
 
   start(): void {
     this.loop ??= this.run();
+  }
+
+  /**
+   * Switches to a renewed certificate: a channel with it, and the stream opened again on it at once. The control plane
+   * accepts the old certificate until the new one is first presented, so the node is never without a usable one.
+   */
+  async useCredentials(node: NodeCredentials): Promise<void> {
+    const previous = this.client;
+    this.node = node;
+    this.client = this.clientFor(node);
+    this.retiring = this.current;
+    await this.current?.close();
+    previous.close();
   }
 
   /** Closes the stream and stops reconnecting; containers keep running. */
@@ -91,16 +102,28 @@ export class AgentConnection extends EventEmitter {
     this.client.close();
   }
 
+  private clientFor(node: NodeCredentials): AgentGatewayClient {
+    return new AgentGatewayClient(this.options.address, controlPlaneCredentials(node.caPem, node), {
+      ...CONTROL_PLANE_CHANNEL_OPTIONS,
+      // Notice a silently dead peer (pulled cable, partition) instead of waiting on TCP.
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    });
+  }
+
   private async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
-      const { outcome, registered } = await this.session();
+      const { outcome, registered, renewed } = await this.session();
       if (this.stopping.signal.aborted) return;
-      if (registered) this.backoff.reset();
-      const delayMs = this.backoff.next();
+      if (registered || renewed) this.backoff.reset();
       this.emit('disconnected', outcome);
+      if (renewed) {
+        this.options.log.info('reconnecting with the renewed node certificate');
+        continue;
+      }
+      const delayMs = this.backoff.next();
       const level = outcome.code === status.UNAUTHENTICATED || outcome.code === status.PERMISSION_DENIED ? 'error' : 'warn';
-      const { nodeCertificate } = this.options;
-      const certificate = outcome.code === status.UNAUTHENTICATED && nodeCertificate ? explainCertificateRefusal(nodeCertificate, this.clock()) : undefined;
+      const certificate = outcome.code === status.UNAUTHENTICATED ? explainCertificateRefusal(this.node, this.clock()) : undefined;
       this.options.log[level](
         { code: status[outcome.code] ?? outcome.code, details: outcome.details, certificate, retryInMs: delayMs },
         'control plane stream closed; reconnecting',
@@ -110,7 +133,7 @@ export class AgentConnection extends EventEmitter {
   }
 
   /** One stream from open to close. */
-  private async session(): Promise<{ outcome: StreamOutcome; registered: boolean }> {
+  private async session(): Promise<{ outcome: StreamOutcome; registered: boolean; renewed: boolean }> {
     let registered = false;
     let heartbeat: NodeJS.Timeout | undefined;
     const unanswered = setTimeout(() => {
@@ -140,7 +163,9 @@ export class AgentConnection extends EventEmitter {
     clearInterval(heartbeat);
     relay.abortAll();
     if (this.current === stream) this.current = undefined;
-    return { outcome, registered };
+    const renewed = this.retiring === stream;
+    if (renewed) this.retiring = undefined;
+    return { outcome, registered, renewed };
   }
 
   private async register(stream: ControlStream): Promise<void> {

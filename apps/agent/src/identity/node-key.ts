@@ -6,14 +6,20 @@ import forge from 'node-forge';
  * PKCS#10 request for it with CN = node name. The control plane signs the request; the key stays on the node.
  */
 export function generateNodeKeyAndCsr(nodeName: string): { keyPem: string; csrPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+  const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
   });
+  return { keyPem: privateKey, csrPem: csrForKey(privateKey, nodeName) };
+}
+
+/** A PKCS#10 request (CN = node name) for an existing RSA key: Join sends one for a new key, Renew for the same key. */
+export function csrForKey(keyPem: string, nodeName: string): string {
+  const key = forge.pki.privateKeyFromPem(keyPem);
   const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicKey);
+  csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   csr.setSubject([{ name: 'commonName', value: nodeName }]);
-  csr.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
-  return { keyPem: privateKey, csrPem: forge.pki.certificationRequestToPem(csr) };
+  csr.sign(key, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
 }

@@ -25,6 +25,15 @@ describe('DataDir', () => {
     for (const f of files) expect([f, statSync(join(dir.path, f)).mode & 0o777]).toEqual([f, 0o600]);
   });
 
+  it('replaces only node.crt with a renewed certificate, 0600, even over a temporary a crash left with looser bits', async () => {
+    await dir.saveCredentials({ keyPem: 'KEY', certificatePem: 'OLD', caPem: 'CA' });
+    writeFileSync(join(dir.path, `node.crt.tmp-${process.pid}`), 'half a certificate', { mode: 0o644 });
+    await dir.saveCertificate('NEW');
+    expect(await dir.loadCredentials()).toEqual({ keyPem: 'KEY', certificatePem: 'NEW', caPem: 'CA' });
+    expect(readdirSync(dir.path).sort()).toEqual(['ca.crt', 'node.crt', 'node.key']);
+    expect(statSync(join(dir.path, 'node.crt')).mode & 0o777).toBe(0o600);
+  });
+
   it('tightens a directory that already existed with looser permissions', async () => {
     const loose = new DataDir(join(root, 'loose'));
     await loose.ensure();

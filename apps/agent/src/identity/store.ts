@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SavedIdentity, SavedSettings } from '../config/settings';
 
@@ -56,6 +56,11 @@ export class DataDir {
     await this.writePrivate(FILES.ca, credentials.caPem);
   }
 
+  /** A renewed certificate: the key and the CA stay as they are. */
+  async saveCertificate(certificatePem: string): Promise<void> {
+    await this.writePrivate(FILES.certificate, certificatePem);
+  }
+
   async loadCredentials(): Promise<NodeCredentials> {
     const read = async (name: string) => {
       try {
@@ -82,11 +87,29 @@ export class DataDir {
     }
   }
 
+  /**
+   * Written to a temporary file, flushed to disk, renamed over the old one, and the rename flushed too: after a crash
+   * or a power cut the file is the old one or the new one, whole. A renewed certificate depends on it — once presented,
+   * the control plane refuses the one it replaced.
+   */
   async writePrivate(name: string, content: string): Promise<void> {
     const target = this.file(name);
     const temporary = `${target}.tmp-${process.pid}`;
-    await writeFile(temporary, content, { mode: 0o600 });
-    await chmod(temporary, 0o600);
+    const file = await open(temporary, 'w', 0o600);
+    try {
+      // A temporary left by a crash keeps its old mode: `open` sets it only on files it creates.
+      await file.chmod(0o600);
+      await file.writeFile(content);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(temporary, target);
+    const dir = await open(this.path, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 }
