@@ -7,7 +7,8 @@ import { waitFor } from './processes';
 // Three lab hosts, the built control plane and agents: every host's routing mesh listens on the published port and
 // balances over the instances on all hosts through the overlay. Load goes from the root netns to host 1's mesh
 // (a lab address) while the deployment rolls; the control plane is SIGKILLed mid-rollout and restarted; a failing
-// revision is rolled back automatically; an undo returns to revision 1. No request may fail.
+// revision is rolled back automatically; an undo returns to revision 1; a host is drained and another dedicated to
+// a second tenant, which moves instances off them. No request may fail.
 
 const NAME = 'site';
 const PUBLISH = 8090;
@@ -115,5 +116,40 @@ describe('rollouts across lab hosts through the routing mesh', () => {
     const report = await stopTraffic('undo to revision 1');
     expectNoFailure(report);
     expect(report.bodies.v1).toBeGreaterThan(0);
+  });
+
+  // Drain and dedicate move instances with the same new-before-old replacement as a rollout: no request may fail.
+  const nodeAction = async (n: number, action: string, body?: unknown) => {
+    const res = await cluster.api('POST', `/v1/nodes/${cluster.lab.hostName(n)}/${action}`, body);
+    if (res.status >= 300) throw new Error(`${action} ${cluster.lab.hostName(n)}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const instancesOn = async (n: number) =>
+    ((await api('GET', `/v1/deployments/${NAME}/instances`)).items as { node: string; state: string }[]).filter((i) => i.node === cluster.lab.hostName(n));
+  const settled = async (off: number) =>
+    waitFor(`3 healthy instances of ${NAME}, none on host ${off}`, async () => {
+      const items = (await api('GET', `/v1/deployments/${NAME}/instances`)).items as { node: string; state: string }[];
+      return items.length === 3 && items.every((i) => i.state === 'healthy' && i.node !== cluster.lab.hostName(off));
+    }, ROLLOUT_MS);
+
+  it('drains host 2 under load: its instance moves off, 0 failed requests', async () => {
+    expect((await instancesOn(2)).length).toBeGreaterThan(0);
+    traffic();
+    await nodeAction(2, 'drain');
+    await settled(2);
+    for (const n of [1, 3]) await meshAnswers(host(n), PUBLISH, 'v1', 60_000);
+    const report = await stopTraffic('drain host 2');
+    await nodeAction(2, 'undrain');
+    expectNoFailure(report);
+  });
+
+  it("dedicates host 3 to another tenant under load: this tenant's instance moves off, 0 failed requests", async () => {
+    expect((await instancesOn(3)).length).toBeGreaterThan(0);
+    const other = await cluster.tenant('owner');
+    traffic();
+    await nodeAction(3, 'dedicate', { tenant: other.name });
+    await settled(3);
+    const report = await stopTraffic('dedicate host 3');
+    await nodeAction(3, 'undedicate');
+    expectNoFailure(report);
   });
 });
