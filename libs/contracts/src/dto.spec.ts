@@ -33,6 +33,8 @@ describe('request schemas', () => {
       expect(eventsQuery.safeParse({ after: bad }).success).toBe(false);
       expect(eventsQuery.safeParse({ before: bad }).success).toBe(false);
     }
+    for (const type of ['instance.started', 'node.certificate-renewed']) expect(eventsQuery.parse({ type })).toMatchObject({ type });
+    for (const bad of ['Node.up', 'node.', 'node..up', 'node.-up', 'node.up-']) expect(eventsQuery.safeParse({ type: bad }).success).toBe(false);
     expect(logsQuery.parse({ follow: 'true', tail: '10' })).toMatchObject({ follow: true, tail: 10 });
     expect(logsQuery.parse({})).toMatchObject({ follow: false });
     expect(logsQuery.safeParse({ since: 'yesterday' }).success).toBe(false);

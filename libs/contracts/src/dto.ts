@@ -71,7 +71,7 @@ export const listQuery = z.object({
 export const eventsQuery = listQuery.extend({
   deployment: dnsLabel.optional(),
   node: nodeName.optional(),
-  type: z.string().regex(/^[a-z]+(\.[a-z]+)*$/, 'must be a dotted event type such as instance.started').optional(),
+  type: z.string().regex(/^[a-z]+(-[a-z]+)*(\.[a-z]+(-[a-z]+)*)*$/, 'must be a dotted event type such as instance.started').optional(),
 });
 
 export const logsQuery = z.object({
