@@ -112,6 +112,7 @@ describe('nodesTable', () => {
     const node: NodeView = {
       name: 'node-1',
       status: 'ready',
+      drained: false,
       underlayAddress: '192.168.77.11',
       overlaySubnet: '10.42.1.0/24',
       labels: {},
@@ -125,6 +126,8 @@ describe('nodesTable', () => {
     const [header, row] = nodesTable([node], new Date('2026-11-23T12:00:00Z')).split('\n');
     expect(header.split(/\s{2,}/)).toEqual(['NAME', 'STATUS', 'ADDRESS', 'SUBNET', 'CPU', 'MEMORY', 'INSTANCES', 'DEDICATED', 'HEARTBEAT']);
     expect(row.split(/\s{2,}/)).toEqual(['node-1', 'ready', '192.168.77.11', '10.42.1.0/24', '0.75/2', '192/2048Mi', '3', 'acme', '2s ago']);
+    const [, down] = nodesTable([{ ...node, status: 'down', drained: true }], new Date('2026-11-23T12:00:00Z')).split('\n');
+    expect(down.split(/\s{2,}/)[1]).toBe('down (drained)');
   });
 });
 

@@ -88,7 +88,8 @@ export function nodesTable(nodes: NodeView[], now: Date): string {
     ['NAME', 'STATUS', 'ADDRESS', 'SUBNET', 'CPU', 'MEMORY', 'INSTANCES', 'DEDICATED', 'HEARTBEAT'],
     nodes.map((n) => [
       n.name,
-      n.status,
+      // A drained node that went down comes back draining: say so while it is down.
+      n.status === 'down' && n.drained ? 'down (drained)' : n.status,
       n.underlayAddress,
       orNone(n.overlaySubnet),
       `${round(n.allocated.cpu)}/${round(n.capacity.cpu)}`,

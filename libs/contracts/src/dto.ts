@@ -168,6 +168,8 @@ export interface InstanceView {
 export interface NodeView {
   name: string;
   status: NodeStatus;
+  /** Drained by an operator: kept while the node is down, so it comes back `draining`. */
+  drained: boolean;
   underlayAddress: string;
   overlaySubnet: string | null;
   labels: Record<string, string>;

@@ -78,6 +78,7 @@ describe('nodes API', () => {
     expect(await node(n1)).toEqual({
       name: n1,
       status: 'ready',
+      drained: false,
       underlayAddress: '192.168.77.11',
       overlaySubnet: '10.42.11.0/24',
       labels: { zone: 'a' },

@@ -52,7 +52,7 @@ describe('drain and undrain', () => {
     await waitFor(() => totalDesired(others) === 8, 'eight instances on the two other nodes');
     expect(drained.desiredIds()).toEqual([]);
     const [node] = (await cp.request('GET', '/v1/nodes', { token: cp.adminToken })).body.items.filter((n: { name: string }) => n.name === drained.name);
-    expect(node.status).toBe('draining');
+    expect(node).toMatchObject({ status: 'draining', drained: true });
 
     await nodeAction(cp, drained.name, 'undrain');
     await api.apply(spec('after', 3));
@@ -109,6 +109,8 @@ describe('a drained node that goes silent, two control-plane replicas', () => {
     drained.stopHeartbeats();
     await waitFor(async () => (await statusOf(drained.name)) === 'down' || undefined, `${drained.name} down`, DOWN_TIMEOUT_MS);
     expect(await nodeEvents(a, drained.name, 'node.down')).toHaveLength(1);
+    const [shown] = (await a.request('GET', '/v1/nodes', { token: a.adminToken })).body.items.filter((n: { name: string }) => n.name === drained.name);
+    expect(shown).toMatchObject({ status: 'down', drained: true });
     await waitFor(() => totalDesired(rest) === 4, 'every lost instance replaced on the other pool nodes', DOWN_TIMEOUT_MS);
     expect(rest.flatMap((agent) => agent.desiredIds()).filter((id) => stale.includes(id))).toEqual([]);
     const lost = await sql<{ observed: string; desired: string }>(a, `SELECT observed, desired FROM instances WHERE id = ANY($1::uuid[])`, [stale]);

@@ -4,6 +4,7 @@ const row: NodeRow = {
   id: 'id-1',
   name: 'n1',
   status: 'draining',
+  drained: true,
   underlay_address: '192.168.77.11',
   overlay_subnet: null,
   labels: null,
@@ -24,6 +25,7 @@ describe('toNodeView', () => {
     expect(toNodeView(row)).toEqual({
       name: 'n1',
       status: 'draining',
+      drained: true,
       underlayAddress: '192.168.77.11',
       overlaySubnet: null,
       labels: {},

@@ -5,6 +5,7 @@ export interface NodeRow {
   id: string;
   name: string;
   status: string;
+  drained: boolean;
   underlay_address: string;
   overlay_subnet: string | null;
   labels: Record<string, string> | null;
@@ -23,6 +24,7 @@ export function toNodeView(row: NodeRow): NodeView {
   return {
     name: row.name,
     status: asNodeStatus(row.status),
+    drained: row.drained,
     underlayAddress: row.underlay_address,
     overlaySubnet: row.overlay_subnet,
     labels: row.labels ?? {},

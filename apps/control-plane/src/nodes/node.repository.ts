@@ -5,7 +5,7 @@ import type { NodeRow } from './node.mapper';
 
 /** What a node's instances desired running reserve, from the resources of each instance's revision. */
 const NODE_VIEW_SQL = `
-  SELECT n.id, n.name, n.status, n.underlay_address, n.overlay_subnet, n.labels, n.capacity_cpu, n.capacity_memory_mb,
+  SELECT n.id, n.name, n.status, n.drained, n.underlay_address, n.overlay_subnet, n.labels, n.capacity_cpu, n.capacity_memory_mb,
          n.dedicated_tenant_id, t.name AS dedicated_tenant_name, n.last_heartbeat_at, n.agent_version,
          COALESCE(a.cpu, 0) AS allocated_cpu, COALESCE(a.memory_mb, 0) AS allocated_memory_mb, COALESCE(a.count, 0) AS instance_count
     FROM nodes n
