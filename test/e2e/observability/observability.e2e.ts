@@ -8,6 +8,7 @@ import { timestampKey } from '../../../apps/control-plane/src/logs/log-merge';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { waitFor } from '../../support/fake-agent';
 import { freePort } from '../../support/ports';
+import { runEveryStep } from '../../support/teardown';
 import { openLogs, readLogs } from '../../integration/logs/log-stream';
 import { sampleValue } from '../../integration/metrics/prometheus';
 import { docker, removeNodeContainers } from '../agent-runtime/support';
@@ -72,9 +73,7 @@ afterAll(async () => {
     () => cp?.close(),
     () => tmp && !process.env.OJA_E2E_KEEP && rmSync(tmp, { recursive: true, force: true }),
   ];
-  const failures: unknown[] = [];
-  for (const step of steps) await Promise.resolve().then(step).catch((err) => failures.push(err));
-  if (failures.length > 0) throw failures[0];
+  await runEveryStep(steps);
 });
 
 describe('observability on one host: logs from real containers, metrics of agent and control plane', () => {

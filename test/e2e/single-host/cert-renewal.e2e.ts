@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { AgentGatewayServer } from '../../../apps/control-plane/src/gateway/agent-gateway.server';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { waitFor } from '../../support/fake-agent';
+import { runEveryStep } from '../../support/teardown';
 import { nodeContainers, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from './agent-process';
 
@@ -86,9 +87,7 @@ afterAll(async () => {
     () => cp?.close(),
     () => tmp && !process.env.OJA_E2E_KEEP && rmSync(tmp, { recursive: true, force: true }),
   ];
-  const failures: unknown[] = [];
-  for (const step of steps) await Promise.resolve().then(step).catch((err) => failures.push(err));
-  if (failures.length > 0) throw failures[0];
+  await runEveryStep(steps);
 });
 
 describe('node certificate renewal with the built agent', () => {

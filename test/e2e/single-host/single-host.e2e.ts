@@ -12,6 +12,7 @@ import { startControlPlane, type TestControlPlane } from '../../support/control-
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { waitFor } from '../../support/fake-agent';
 import { freePort } from '../../support/ports';
+import { runEveryStep } from '../../support/teardown';
 import { docker, nodeContainers, removeNodeContainers } from '../agent-runtime/support';
 import { AgentProcess } from './agent-process';
 
@@ -191,9 +192,7 @@ afterAll(async () => {
     () => db?.drop(),
     () => tmp && !process.env.OJA_E2E_KEEP && rmSync(tmp, { recursive: true, force: true }),
   ];
-  const failures: unknown[] = [];
-  for (const step of steps) await Promise.resolve().then(step).catch((err) => failures.push(err));
-  if (failures.length > 0) throw failures[0];
+  await runEveryStep(steps);
 });
 
 describe('single host: control plane + built agent + real dockerd', () => {
