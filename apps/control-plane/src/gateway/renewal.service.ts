@@ -39,7 +39,10 @@ export class RenewalService {
       const validTo = new Date(new X509Certificate(certificatePem).validTo).toISOString();
       await this.transactor.run(async (tx) => {
         if (!(await this.nodes.setPendingCertificate(tx, node.id, fingerprint, certificateFingerprint(certificatePem)))) {
-          throw new GatewayError(status.UNAUTHENTICATED, `node ${node.name} joined again while renewing: its certificate is no longer the current one`);
+          throw new GatewayError(
+            status.UNAUTHENTICATED,
+            `the client certificate stopped being node ${node.name}'s current one during the renewal (it joined again or another renewal took effect)`,
+          );
         }
         await this.events.record({ nodeId: node.id, type: 'node.certificate-renewed', message: `node ${node.name} renewed its certificate (valid until ${validTo})` }, tx);
       });
