@@ -12,6 +12,8 @@ describe('GET /v1/deployments/:name/logs', () => {
   let tenant: { token: string; name: string };
   /** Instance id → the agent running it. */
   const agentOf = new Map<string, FakeAgent>();
+  /** The instance placed on this agent at the start, with its five lines; the scale-up test may add a second one. */
+  const firstInstanceOf = (agent: FakeAgent): string => [...agentOf].find(([, a]) => a === agent)?.[0] as string;
   const base = Date.parse('2026-11-23T10:00:00Z');
   /** Line k of agent a: 10 ms steps, agents interleaved (a0 k0, a1 k0, a2 k0, a0 k1, …), ts with Docker's trimmed zeros. */
   const lineOf = (a: number, k: number): FakeLogLine => ({
@@ -65,7 +67,7 @@ describe('GET /v1/deployments/:name/logs', () => {
     const since = new Date(base + 120).toISOString(); // line k=4 of agent 0 and later
     expect((await readLogs(cp, tenant.token, `/v1/deployments/web/logs?since=${since}`)).map((e) => e.line)).toEqual(['agent0 line4', 'agent1 line4', 'agent2 line4']);
 
-    const [id] = agents[1].desiredIds();
+    const id = firstInstanceOf(agents[1]);
     const one = await readLogs(cp, tenant.token, `/v1/deployments/web/logs?instance=${id.slice(0, 8)}&tail=1`);
     expect(one).toEqual([{ ts: lineOf(1, 4).ts, instance: id, node: 'logs-b', stream: 'stdout', line: 'agent1 line4' }]);
   });
@@ -93,7 +95,7 @@ describe('GET /v1/deployments/:name/logs', () => {
     await waitFor(() => agents.every((a) => a.openLogRequests.size === 1), 'a follow request on each agent');
     expect(await logStreams()).toBe(3);
 
-    agents[2].log(agents[2].desiredIds()[0], { ts: new Date().toISOString(), stream: 'stdout', line: 'live from c' });
+    agents[2].log(firstInstanceOf(agents[2]), { ts: new Date().toISOString(), stream: 'stdout', line: 'live from c' });
     await waitFor(() => stream.entries.some((e) => e.line === 'live from c' && e.node === 'logs-c'), 'the live line');
 
     // Scale up: the fourth instance lands on some agent; its container starts after the stream began.
@@ -118,7 +120,7 @@ describe('GET /v1/deployments/:name/logs', () => {
 
   it('keeps following an instance whose agent reconnects, without repeating lines', async () => {
     const agent = agents[1];
-    const [id] = agent.desiredIds();
+    const id = firstInstanceOf(agent);
     const stream = await openLogs(cp, tenant.token, `/v1/deployments/web/logs?follow=1&tail=0&instance=${id}`);
     await waitFor(() => agent.openLogRequests.size === 1, 'the follow request');
     agent.log(id, { ts: new Date().toISOString(), stream: 'stdout', line: 'before the reconnect' });
@@ -137,7 +139,7 @@ describe('GET /v1/deployments/:name/logs', () => {
   });
 
   it('tells the reader when an instance could not be read', async () => {
-    const [id] = agents[0].desiredIds();
+    const id = firstInstanceOf(agents[0]);
     const lines = agents[0].logLines.get(id) as FakeLogLine[];
     agents[0].logLines.delete(id); // the agent no longer knows the container
     try {
@@ -152,7 +154,7 @@ describe('GET /v1/deployments/:name/logs', () => {
 
   it('keeps following a container that exited and was restarted in place, without repeating lines', async () => {
     const agent = agents[0];
-    const [id] = agent.desiredIds();
+    const id = firstInstanceOf(agent);
     const stream = await openLogs(cp, tenant.token, `/v1/deployments/web/logs?follow=1&tail=0&instance=${id}`);
     const requests = () => [...agent.openLogRequests].filter(([, instance]) => instance === id).map(([requestId]) => requestId);
     try {
@@ -179,7 +181,7 @@ describe('GET /v1/deployments/:name/logs', () => {
 
   it("reads a stopped instance's last lines while its container exists (the agent keeps an exited container to restart it)", async () => {
     const agent = agents[2];
-    const [id] = agent.desiredIds();
+    const id = firstInstanceOf(agent);
     agent.report(id, { state: 'exited', healthy: false, exitCode: 3, reason: 'exited with code 3; restarting in 8s' });
     await waitFor(async () => {
       const res = await cp.request('GET', '/v1/deployments/web/instances', { token: tenant.token });
