@@ -1,3 +1,4 @@
+import { AgentNodesRepository } from '../../../apps/control-plane/src/gateway/agent-nodes.repository';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { type FakeAgent, waitFor } from '../../support/fake-agent';
 import { spec, sql, startAgent, totalDesired } from './cluster';
@@ -48,5 +49,21 @@ describe('node monitor: a silent node goes down and its instances are replaced',
     await waitFor(async () => (await sql(cp, `SELECT 1 FROM instances WHERE id = $1`, [lostId])).length === 0 || undefined, 'the lost row deleted');
     const total = await sql<{ n: string }>(cp, `SELECT count(*) AS n FROM instances WHERE desired = 'running'`);
     expect(Number(total[0].n)).toBe(3);
+  });
+
+  it("dates a batched heartbeat by when it arrived, and never moves a node's last heartbeat back", async () => {
+    const node = agents[2];
+    node.stopHeartbeats();
+    const secondsSince = async () =>
+      Number((await sql<{ s: number }>(cp, `SELECT extract(epoch FROM now() - last_heartbeat_at)::float8 AS s FROM nodes WHERE name = 'mon-c'`))[0].s);
+    await sql(cp, `UPDATE nodes SET last_heartbeat_at = now() - interval '1 hour' WHERE name = 'mon-c'`);
+    const repository = cp.app.get(AgentNodesRepository);
+
+    await repository.heartbeat([{ nodeId: node.nodeId, ageSeconds: 60 }]);
+    const dated = await secondsSince();
+    expect(dated).toBeGreaterThanOrEqual(60);
+    expect(dated).toBeLessThan(120);
+    await repository.heartbeat([{ nodeId: node.nodeId, ageSeconds: 600 }]); // an older beat flushed late
+    expect(await secondsSince()).toBeLessThan(120);
   });
 });

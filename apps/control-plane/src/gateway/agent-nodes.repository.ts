@@ -230,10 +230,20 @@ export class AgentNodesRepository {
     return rows.map((r) => r.deployment_id);
   }
 
-  /** Records heartbeats of many nodes in one statement; returns the nodes that were down and are back (ready, or draining). */
-  async heartbeat(nodeIds: string[]): Promise<{ id: string }[]> {
-    if (nodeIds.length === 0) return [];
-    await this.ds.query(`UPDATE nodes SET last_heartbeat_at = now() WHERE id = ANY($1::uuid[])`, [nodeIds]);
+  /**
+   * Records heartbeats of many nodes in one statement, each dated by its age on Postgres' clock (the control plane's
+   * clock may differ from the one the node monitor compares with); returns the nodes that were down and are back
+   * (ready, or draining).
+   */
+  async heartbeat(beats: { nodeId: string; ageSeconds: number }[]): Promise<{ id: string }[]> {
+    if (beats.length === 0) return [];
+    const nodeIds = beats.map((b) => b.nodeId);
+    await this.ds.query(
+      `UPDATE nodes SET last_heartbeat_at = GREATEST(last_heartbeat_at, now() - make_interval(secs => beat.age_seconds))
+         FROM unnest($1::uuid[], $2::float8[]) AS beat(node_id, age_seconds)
+        WHERE nodes.id = beat.node_id`,
+      [nodeIds, beats.map((b) => b.ageSeconds)],
+    );
     return rowsOf(await this.ds.query(`UPDATE nodes SET status = ${UP_STATUS} WHERE id = ANY($1::uuid[]) AND status = 'down' RETURNING id`, [nodeIds]));
   }
 }

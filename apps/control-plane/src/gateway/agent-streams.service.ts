@@ -21,7 +21,10 @@ import { mayChangeRoutes } from './routes';
 import { RolloutRepository } from '../rollout/rollout.repository';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 2;
-/** Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica. */
+/**
+ * Heartbeats are written in batches: one UPDATE per interval for all nodes of this replica, each with its age, so
+ * the batching delay does not postpone the node monitor's verdict.
+ */
 const HEARTBEAT_FLUSH_MS = 1000;
 
 type Call = ServerDuplexStream<AgentMessage, ControlMessage>;
@@ -33,7 +36,8 @@ type Call = ServerDuplexStream<AgentMessage, ControlMessage>;
 @Injectable()
 export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('AgentStreams');
-  private readonly heartbeats = new Set<string>();
+  /** Node id → when its latest unwritten heartbeat arrived (performance.now(), immune to clock steps). */
+  private readonly heartbeats = new Map<string, number>();
   private flushTimer?: NodeJS.Timeout;
 
   constructor(
@@ -180,7 +184,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async heartbeat(session: AgentSession, hb: Heartbeat): Promise<void> {
-    this.heartbeats.add(session.nodeId);
+    this.heartbeats.set(session.nodeId, performance.now());
     // Converged to generation g: instances stopped as of g no longer run there.
     const done: string[] = [];
     for (const [generation, ids] of session.stoppedAt) {
@@ -231,10 +235,11 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async flushHeartbeats(): Promise<void> {
-    const ids = [...this.heartbeats];
+    const now = performance.now();
+    const beats = [...this.heartbeats].map(([nodeId, at]) => ({ nodeId, ageSeconds: (now - at) / 1000 }));
     this.heartbeats.clear();
     try {
-      const revived = await this.nodes.heartbeat(ids);
+      const revived = await this.nodes.heartbeat(beats);
       for (const { id } of revived) {
         await this.events.record({ nodeId: id, type: 'node.up', message: 'node heartbeating again' });
         const session = this.sessions.get(id);
@@ -242,7 +247,7 @@ export class AgentStreams implements OnModuleInit, OnApplicationShutdown {
       }
       if (revived.length) await this.enqueueAll(await this.nodes.deploymentsAwaitingNodes());
     } catch (err) {
-      this.logger.warn(`heartbeats of ${ids.length} nodes not recorded: ${(err as Error).message}`);
+      this.logger.warn(`heartbeats of ${beats.length} nodes not recorded: ${(err as Error).message}`);
     }
   }
 
