@@ -49,6 +49,8 @@ export interface FakeAgentOptions {
 }
 
 const SERVER_CN = 'oja-control-plane';
+/** Joins answered UNAVAILABLE are tried again, like the agent's join back-off (bounded here). */
+const JOIN_ATTEMPTS = 5;
 
 /** Polls `probe` until it returns something other than undefined/false (an upper bound, not a timing assertion). */
 export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15000): Promise<T> {
@@ -156,8 +158,22 @@ export class FakeAgent {
     return (this.desired?.instances ?? []).map((i) => i.id).sort();
   }
 
-  /** Joins as an agent does: verifies the CA against the token's hash, then exchanges the token for a certificate. */
+  /**
+   * Joins as an agent does: verifies the CA against the token's hash, then exchanges the token for a certificate,
+   * retrying while the control plane answers UNAVAILABLE (a busy database pool: the claim was rolled back).
+   */
   async join(token: string, opts: { key?: { keyPem: string; csrPem: string } } = {}): Promise<JoinResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.joinOnce(token, opts);
+      } catch (err) {
+        if ((err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || attempt === JOIN_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  private async joinOnce(token: string, opts: { key?: { keyPem: string; csrPem: string } }): Promise<JoinResponse> {
     const m = /^OJA1-([0-9a-f]{64})-(.+)$/.exec(token);
     if (!m) throw new Error('not a join token');
     const ca = (await presentedChain(this.options.address)).find((pem) => derSha256(pem) === m[1]);
