@@ -35,7 +35,8 @@ describe('oja binaries in the lab', () => {
         OJA_SECRET_KEY: secretKeyHex(),
         OJA_ADMIN_TOKEN: adminToken,
         OJA_QUEUE_PREFIX: queuePrefix,
-        OJA_NODE_GRACE_SECONDS: '3',
+        // Short, so the killed agent is seen down quickly; twice the 2 s heartbeat, so a late one on a loaded machine is no outage.
+        OJA_NODE_GRACE_SECONDS: '4',
       },
     });
   });
