@@ -75,7 +75,7 @@ describe('isLost / classifyInstances', () => {
 });
 
 describe('instancesPerNode', () => {
-  it('counts placed, desired running, not lost instances per node', () => {
+  it("counts the revision's placed, desired running, not lost instances per node", () => {
     const all = [
       instance({ id: 'a', nodeId: 'n1' }),
       instance({ id: 'b', nodeId: 'n1', observed: 'starting' }),
@@ -83,7 +83,9 @@ describe('instancesPerNode', () => {
       instance({ id: 'd', nodeId: 'n2', desired: 'stopped' }),
       instance({ id: 'e', nodeId: null }),
       instance({ id: 'f', nodeId: 'n9' }),
+      instance({ id: 'g', nodeId: 'n3', revision: 1 }),
     ];
-    expect(instancesPerNode(all, { n9: 'down' })).toEqual({ n1: 2, n2: 1 });
+    expect(instancesPerNode(all, { n9: 'down' }, 2)).toEqual({ n1: 2, n2: 1 });
+    expect(instancesPerNode(all, {}, 1)).toEqual({ n3: 1 });
   });
 });

@@ -51,11 +51,16 @@ function mustMove(instance: SchedulerInstance, tainted: TaintedNodes): boolean {
   return taint === 'draining' || taint === 'ineligible';
 }
 
-/** Instances per node id that spread must account for: desired running, placed, not lost. */
-export function instancesPerNode(instances: readonly SchedulerInstance[], tainted: TaintedNodes): Record<string, number> {
+/**
+ * What placing more of `revision` spreads against (PlacementRequest.existingPerNode): per node, the instances of
+ * that revision desired running, placed and not lost. Outdated ones are on their way out, so a rollout's
+ * replacement goes where the new revision is thinnest, and byStopPriority then stops the old instance sharing its
+ * node: the spread holds through the rollout.
+ */
+export function instancesPerNode(instances: readonly SchedulerInstance[], tainted: TaintedNodes, revision: number): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const i of instances) {
-    if (i.desired !== 'running' || i.nodeId === null || isLost(i, tainted)) continue;
+    if (i.revision !== revision || i.desired !== 'running' || i.nodeId === null || isLost(i, tainted)) continue;
     counts[i.nodeId] = (counts[i.nodeId] ?? 0) + 1;
   }
   return counts;
@@ -90,10 +95,16 @@ export function classifyInstances(deployment: Pick<SchedulerDeployment, 'current
 
 /**
  * Which instances to stop first, as Kubernetes' ActivePods ordering: no node yet, then not started, then dead,
- * then running but not ready, then ready but not yet available, then available; among equals the one ready
- * for the shortest time, then the newest, then by id (deterministic).
+ * then running but not ready, then ready but not yet available, then available; among equals the one on the node
+ * running the most of `kept` (Kubernetes' rank of doubled-up pods: stopping it restores the spread that a
+ * rollout's surge instance disturbed), then the one ready for the shortest time, then the newest, then by id
+ * (deterministic). `kept`: the deployment's instances that still count (not stopping, not lost).
  */
-export function byStopPriority(minReadySeconds: number, now: Date): (a: SchedulerInstance, b: SchedulerInstance) => number {
+export function byStopPriority(
+  minReadySeconds: number,
+  now: Date,
+  kept: readonly SchedulerInstance[],
+): (a: SchedulerInstance, b: SchedulerInstance) => number {
   const stage = (i: SchedulerInstance): number => {
     if (isAvailable(i, minReadySeconds, now)) return 5;
     if (isReady(i)) return 4;
@@ -101,8 +112,12 @@ export function byStopPriority(minReadySeconds: number, now: Date): (a: Schedule
     if (i.observed === 'pending' || i.observed === 'starting') return 1;
     return i.observed === 'exited' || i.observed === 'failed' ? 2 : 3;
   };
+  const onNode = new Map<string, number>();
+  for (const { nodeId } of kept) if (nodeId !== null) onNode.set(nodeId, (onNode.get(nodeId) ?? 0) + 1);
+  const colocated = (i: SchedulerInstance): number => (i.nodeId === null ? 0 : onNode.get(i.nodeId) ?? 0);
   return (a, b) =>
     stage(a) - stage(b) ||
+    colocated(b) - colocated(a) ||
     (b.readySince?.getTime() ?? 0) - (a.readySince?.getTime() ?? 0) ||
     b.createdAt.getTime() - a.createdAt.getTime() ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -81,7 +81,8 @@ describe('reconcileDeployment', () => {
     });
 
     it('scales down outdated instances first, to replicas + maxSurge while the rollout is midway', () => {
-      expect(reconcile({ deployment: paused(1), instances: mid })).toMatchObject({ place: [], stop: ['old1'] });
+      // old2 shares n2 with new1: stopping it leaves one instance on each node.
+      expect(reconcile({ deployment: paused(1), instances: mid })).toMatchObject({ place: [], stop: ['old2'] });
       expect(reconcile({ deployment: paused(1), instances: mid.slice(1) })).toMatchObject({ place: [], stop: [] });
       // No rollout midway: plain scaling down to replicas.
       expect(reconcile({ deployment: paused(1), instances: instances(3, 'a') })).toMatchObject({ place: [], stop: ['a1', 'a2'] });

@@ -70,7 +70,7 @@ export function planPausedScaling(
   const { maxSurge } = resolveFenceposts(update.maxSurge, update.maxUnavailable, replicas);
   const counted = current.length + outdated.length;
   const start = startCount(replicas - counted, replicas, maxSurge, counted + stopping.length);
-  const stopOrder = byStopPriority(update.minReadySeconds, now);
+  const stopOrder = byStopPriority(update.minReadySeconds, now, [...current, ...outdated]);
   const allowed = replicas + (outdated.length > 0 ? maxSurge : 0);
   const surplus = [...outdated.sort(stopOrder), ...current.sort(stopOrder)].slice(0, Math.max(0, counted - allowed));
   return { start, stop: surplus.map((i) => i.id) };

@@ -134,6 +134,21 @@ describe('planRolloutStep', () => {
     expect(planRolloutStep(d2, all, T0).stop).toEqual(['c', 'b']);
   });
 
+  it('stops the old instance sharing a node with the surge instance first, so the spread holds (Kubernetes ranks doubled-up pods)', () => {
+    const d = deployment();
+    const old = [
+      instance({ id: 'old-a', revision: 1, nodeId: 'n1', readySince: at(-30) }),
+      instance({ id: 'old-b', revision: 1, nodeId: 'n2', readySince: at(-10) }), // ready the shortest: first without the rank
+      instance({ id: 'old-c', revision: 1, nodeId: 'n3', readySince: at(-20) }),
+    ];
+    const surge = instance({ id: 'new1', nodeId: 'n1', readySince: at(1), createdAt: at(1) });
+    expect(planRolloutStep(d, [...old, surge], at(2)).stop).toEqual(['old-a']);
+    expect(planRolloutStep(d, [...old, { ...surge, nodeId: 'n3' }], at(2)).stop).toEqual(['old-c']);
+    // Scaling down current instances: one from the node holding two, not y (the newest, first without the rank).
+    const current = [instance({ id: 'x', nodeId: 'n1' }), instance({ id: 'y', nodeId: 'n2', createdAt: at(5) }), instance({ id: 'z', nodeId: 'n1' })];
+    expect(planRolloutStep(deployment({ replicas: 2 }), current, at(10)).stop).toEqual(['x']);
+  });
+
   it('scales down the least useful current instances first: no node, not started, unhealthy, newest', () => {
     const d = deployment({ replicas: 1 });
     const all = [

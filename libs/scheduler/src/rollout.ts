@@ -92,8 +92,8 @@ export function planRolloutStep(
   const { replicas, update } = deployment;
   const { maxSurge, maxUnavailable } = resolveFenceposts(update.maxSurge, update.maxUnavailable, replicas);
   const available = (i: SchedulerInstance) => isAvailable(i, update.minReadySeconds, now);
-  const stopOrder = byStopPriority(update.minReadySeconds, now);
   const { current, outdated, stopping } = classes;
+  const stopOrder = byStopPriority(update.minReadySeconds, now, [...current, ...outdated]);
 
   const start = startCount(replicas - current.length, replicas, maxSurge, current.length + outdated.length + stopping.length);
 

@@ -40,9 +40,9 @@ describe('evaluation plan glue', () => {
     });
   });
 
-  it('builds a placement request from the current spec, counting what already runs per node', () => {
+  it('builds a placement request from the current spec and what already runs per node', () => {
     const spec = deploymentSpec.parse({ name: 'w', image: 'busybox:1', replicas: 3, resources: { cpu: 0.5, memoryMb: 64 }, placement: { strategy: 'binpack', constraints: ['label.zone == a'] } });
-    const req = placementRequest({ id: 'd', tenantId: 't', tenantDedicated: true }, spec, 2, [{ nodeId: 'a' }, { nodeId: 'a' }, { nodeId: 'b' }, { nodeId: null }]);
+    const req = placementRequest({ id: 'd', tenantId: 't', tenantDedicated: true }, spec, 2, { a: 2, b: 1 });
     expect(req).toEqual({
       deploymentId: 'd', tenantId: 't', tenantDedicated: true, count: 2, resources: { cpu: 0.5, memoryMb: 64 }, strategy: 'binpack',
       constraints: ['label.zone == a'], existingPerNode: { a: 2, b: 1 },

@@ -60,15 +60,13 @@ export function toSchedulerInstance(row: InstanceRow, hasHealthCheck: boolean): 
   };
 }
 
-/** One placement request for `count` instances of the deployment's current spec, spread against what already runs. */
+/** One placement request for `count` instances of the deployment's current spec, spread against `existingPerNode` (instancesPerNode). */
 export function placementRequest(
   deployment: { id: string; tenantId: string; tenantDedicated: boolean },
   spec: DeploymentSpec,
   count: number,
-  running: readonly { nodeId: string | null }[],
+  existingPerNode: Record<string, number>,
 ): PlacementRequest {
-  const existingPerNode: Record<string, number> = {};
-  for (const i of running) if (i.nodeId) existingPerNode[i.nodeId] = (existingPerNode[i.nodeId] ?? 0) + 1;
   return {
     deploymentId: deployment.id,
     tenantId: deployment.tenantId,

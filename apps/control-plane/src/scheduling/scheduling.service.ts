@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { place, reconcileDeployment, taintedNodesFor } from '@oja/scheduler';
+import { instancesPerNode, place, reconcileDeployment, taintedNodesFor } from '@oja/scheduler';
 import type { EntityManager } from 'typeorm';
 import { Transactor } from '../db/db.module';
 import { EventsService, type NewEvent } from '../events/events.service';
@@ -111,7 +111,6 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
     for (const node of await this.repository.stop(tx, stopNow)) changed.add(node);
 
     const stopping = new Set([...plan.stop, ...plan.lost]);
-    const running = rows.filter((r) => r.desired === 'running' && !r.stopRequestedAt && !stopping.has(r.id));
     const newCount = plan.place.reduce((sum, p) => sum + p.count, 0);
     const wanted = newCount + plan.retry.length;
     let placed = 0;
@@ -120,7 +119,8 @@ export class SchedulingService implements EvaluationHandler, OnApplicationShutdo
       await this.repository.lockPlacement(tx);
       const freshNodes = (await this.repository.nodes(tx)).map(toSchedulerNode);
       const nodeNames = new Map(freshNodes.map((n) => [n.id, n.name]));
-      const result = place(freshNodes, [placementRequest(deployment, spec, wanted, running)]);
+      const existingPerNode = instancesPerNode(instances.filter((i) => !stopping.has(i.id)), tainted, deployment.currentRevision);
+      const result = place(freshNodes, [placementRequest(deployment, spec, wanted, existingPerNode)]);
       const { placedRetries, newOnNodes, stillWaiting } = assignPlacements(result.placements, plan.retry);
       const reason = result.unplaced[0]?.reason ?? null;
       await this.repository.assignNode(tx, placedRetries);
