@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import forge from 'node-forge';
 import {
   AgentGatewayClient,
   type AgentMessage,
@@ -15,6 +14,8 @@ import {
   type Register,
   type RenewResponse,
 } from '@oja/proto';
+// The agent's own key and CSR code: the fake agent joins and renews with what a real agent sends.
+import { csrForKey, generateNodeKeyAndCsr } from '../../apps/agent/src/identity/node-key';
 
 /**
  * A node agent without Docker: a real gRPC client that joins with a token (its own key + CSR), connects
@@ -66,22 +67,6 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-export function generateKeyAndCsr(name: string): { keyPem: string; csrPem: string } {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const keyPem = forge.pki.privateKeyToPem(keys.privateKey);
-  return { keyPem, csrPem: csrForKey(keyPem, name) };
-}
-
-/** A CSR for an existing key (what a renewal sends). */
-export function csrForKey(keyPem: string, name: string): string {
-  const privateKey = forge.pki.privateKeyFromPem(keyPem);
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
-  csr.setSubject([{ name: 'commonName', value: name }]);
-  csr.sign(privateKey, forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
 }
 
 /** The certificates the server presents, as PEM, leaf first (read with verification off, as an agent must before it trusts). */
@@ -178,7 +163,7 @@ export class FakeAgent {
     if (!m) throw new Error('not a join token');
     const ca = (await presentedChain(this.options.address)).find((pem) => derSha256(pem) === m[1]);
     if (!ca) throw new Error('control plane CA does not match the join token');
-    const { keyPem, csrPem } = opts.key ?? generateKeyAndCsr(this.name);
+    const { keyPem, csrPem } = opts.key ?? generateNodeKeyAndCsr(this.name);
     const client = new AgentGatewayClient(this.options.address, grpc.credentials.createSsl(Buffer.from(ca), null, null, { checkServerIdentity }));
     try {
       const res = await new Promise<JoinResponse>((resolve, reject) =>

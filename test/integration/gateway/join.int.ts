@@ -8,7 +8,8 @@ import { CA_KEY_CONTEXT } from '../../../apps/control-plane/src/pki/pki.service'
 import { CapturedLogs } from '../../support/captured-logs';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { secretKeyHex } from '../../support/env';
-import { FakeAgent, generateKeyAndCsr, presentedChain, waitFor } from '../../support/fake-agent';
+import { generateNodeKeyAndCsr } from '../../../apps/agent/src/identity/node-key';
+import { FakeAgent, presentedChain, waitFor } from '../../support/fake-agent';
 
 const NO_VERIFIED_CERTIFICATE =
   "no client certificate that verifies against this cluster's CA: none was presented, or it is expired, not yet valid or signed by another CA";
@@ -42,7 +43,7 @@ describe('agent join and mTLS connect', () => {
 
   /** Joins `name` with a key of its own and connects it once over mTLS: the normal path. */
   const joinedAndRegistered = async (name: string) => {
-    const key = generateKeyAndCsr(name);
+    const key = generateNodeKeyAndCsr(name);
     const a = agent(name);
     await a.join((await joinToken()).token, { key });
     a.connect();
@@ -126,7 +127,7 @@ describe('agent join and mTLS connect', () => {
   });
 
   it('refuses a second agent claiming an existing node name with another key, but lets the same key join again', async () => {
-    const key = generateKeyAndCsr('taken-name');
+    const key = generateNodeKeyAndCsr('taken-name');
     const first = agent('taken-name');
     const { nodeId } = await first.join((await joinToken()).token, { key });
     const impostor = agent('taken-name');

@@ -6,7 +6,8 @@ import { CA_KEY_CONTEXT } from '../../../apps/control-plane/src/pki/pki.service'
 import { CapturedLogs } from '../../support/captured-logs';
 import { startControlPlane, type TestControlPlane } from '../../support/control-plane';
 import { secretKeyHex } from '../../support/env';
-import { FakeAgent, csrForKey, generateKeyAndCsr, waitFor } from '../../support/fake-agent';
+import { csrForKey, generateNodeKeyAndCsr } from '../../../apps/agent/src/identity/node-key';
+import { FakeAgent, waitFor } from '../../support/fake-agent';
 import { grpcAddress, joinToken, sql } from './cluster';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -123,7 +124,7 @@ describe('node certificate renewal', () => {
   it('refuses a CSR for another key, and one that is not a CSR; the node keeps its certificate', async () => {
     const a = await joined('renew-other-key');
     const before = renewalRefusals().length;
-    await expect(a.renew(generateKeyAndCsr('renew-other-key').csrPem)).rejects.toMatchObject({
+    await expect(a.renew(generateNodeKeyAndCsr('renew-other-key').csrPem)).rejects.toMatchObject({
       code: grpc.status.PERMISSION_DENIED,
       details: "the CSR is not for the key of node renew-other-key's certificate: a renewal keeps the node key (a new key means joining again)",
     });
@@ -159,7 +160,7 @@ describe('node certificate renewal', () => {
   });
 
   it('drops a renewed certificate not yet presented when the node joins again', async () => {
-    const key = generateKeyAndCsr('renew-rejoin');
+    const key = generateNodeKeyAndCsr('renew-rejoin');
     const a = agent('renew-rejoin');
     await a.join(await joinToken(cp), { key });
     const { certificatePem: pending } = await a.renew();
