@@ -34,45 +34,10 @@ function ojaEnv() {
   return { ...fromFile, ...fromProcess };
 }
 
-async function withPg(url, fn) {
-  const { Client } = require('pg');
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A new empty database `oja_bench_<random>` made with the admin URL; drop() removes it. */
 async function freshDatabase(env = ojaEnv()) {
-  const admin = env.OJA_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/oja';
-  const name = `oja_bench_${randomBytes(6).toString('hex')}`;
-  await withPg(admin, (c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: () => withPg(admin, (c) => dropDatabase(c, name)) };
-}
-
-/**
- * WITH (FORCE) ends the bench's own leftover sessions, but may not signal an autovacuum worker of the superuser
- * (42501, likely after a big load): a plain DROP stops autovacuum itself; sessions still closing (55006) are retried.
- * (test/support/database.ts does the same for the tests.)
- */
-async function dropDatabase(c, name) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } catch (err) {
-      if (err.code !== '42501') throw err;
-    }
-    try {
-      return await c.query(`DROP DATABASE IF EXISTS ${name}`);
-    } catch (err) {
-      if (err.code !== '55006' || attempt === 5) throw err;
-    }
-  }
+  const { createScratchDatabase } = require('../support/scratch-database');
+  return createScratchDatabase(env.OJA_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/oja', 'oja_bench');
 }
 
 /** Deletes every Redis key under `prefix:` (a bench's BullMQ prefix). */
