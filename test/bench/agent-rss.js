@@ -11,7 +11,7 @@
 const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { readdirSync, readFileSync } = require('node:fs');
-const { api, appendResult, parseFlags, printResult, sleep, startAgent, startControlPlane, until } = require('./lib');
+const { api, appendResult, median, parseFlags, printResult, sleep, startAgent, startControlPlane, until } = require('./lib');
 
 const RUNNING_TIMEOUT_MS = 300_000;
 const MB = 1024; // /proc reports kB
@@ -70,7 +70,6 @@ async function samples(pid, opts) {
     taken.push(sample(pid));
   }
   const mb = (kb) => Math.round((kb / MB) * 10) / 10;
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const last = taken.at(-1);
   return {
     rssMb: mb(median(taken.map((s) => s.rssKb))),

@@ -10,7 +10,7 @@
 const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { appendResult, parseFlags, printResult, runLabJest } = require('./lib');
+const { appendResult, median, parseFlags, printResult, runLabJest } = require('./lib');
 
 const flags = parseFlags(process.argv.slice(2), { replicas: 6, grace: 10, shortGrace: 3, runs: 3 });
 const GOAL_SECONDS = 10;
@@ -65,10 +65,8 @@ function summarize(measurements) {
   return graces.map((graceSeconds) => {
     const of = measurements.filter((m) => m.graceSeconds === graceSeconds);
     const stats = (key) => {
-      const values = of.map((m) => m[key]).sort((a, b) => a - b);
-      const mid = values.length >> 1;
-      const median = values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-      return { median, min: values[0], max: values[values.length - 1] };
+      const values = of.map((m) => m[key]);
+      return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
     };
     return { graceSeconds, runs: of.length, lost: Math.max(...of.map((m) => m.lost)), downSeconds: stats('downSeconds'), replacedSeconds: stats('replacedSeconds') };
   });

@@ -34,6 +34,11 @@ function ojaEnv() {
   return { ...fromFile, ...fromProcess };
 }
 
+/** The middle of the samples (the upper middle of an even count): what the benches report of repeated runs. */
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /** A new empty database `oja_bench_<random>` made with the admin URL; drop() removes it. */
 async function freshDatabase(env = ojaEnv()) {
   const { createScratchDatabase } = require('../support/scratch-database');
@@ -332,6 +337,7 @@ module.exports = {
   deleteRedisKeys,
   freshDatabase,
   machine,
+  median,
   ojaEnv,
   parseFlags,
   printResult,
