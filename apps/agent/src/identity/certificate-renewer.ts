@@ -35,8 +35,7 @@ export interface CertificateRenewerOptions {
 export class CertificateRenewer {
   private readonly backoff: Backoff;
   private readonly clock: () => Date;
-  private credentials!: NodeCredentials;
-  private expiresAt = '';
+  private credentials: NodeCredentials;
   private timer: NodeJS.Timeout | undefined;
   private attempt: Promise<void> | undefined;
   private stopped = false;
@@ -44,7 +43,7 @@ export class CertificateRenewer {
   constructor(private readonly options: CertificateRenewerOptions) {
     this.backoff = options.backoff ?? new Backoff(RENEWAL_BACKOFF);
     this.clock = options.clock ?? (() => new Date());
-    this.hold(options.credentials);
+    this.credentials = options.credentials;
   }
 
   start(): void {
@@ -69,9 +68,9 @@ export class CertificateRenewer {
     }, Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
   }
 
-  private hold(credentials: NodeCredentials): void {
-    this.credentials = credentials;
-    this.expiresAt = new Date(new X509Certificate(credentials.certificatePem).validTo).toISOString();
+  /** When the certificate held now expires (for the log lines). */
+  private get expiresAt(): string {
+    return new Date(new X509Certificate(this.credentials.certificatePem).validTo).toISOString();
   }
 
   private async tick(): Promise<void> {
@@ -79,7 +78,7 @@ export class CertificateRenewer {
       if (!isRenewalDue(this.credentials.certificatePem, this.clock())) return this.scheduleNext();
       const certificatePem = await renewCertificate(this.options.address, this.options.nodeName, this.credentials, this.clock());
       await this.options.dataDir.saveCertificate(certificatePem);
-      this.hold({ ...this.credentials, certificatePem });
+      this.credentials = { ...this.credentials, certificatePem };
       this.backoff.reset();
       this.options.log.info({ validTo: this.expiresAt }, 'node certificate renewed');
       if (this.stopped) return;
